@@ -1,0 +1,193 @@
+"""Reading files in the layout of the public record (published_figures.csv) into releases.
+
+A release is what one publisher put out on one day: the figures of one
+(publisher, published_on). Pure Python, no Dagster: the asset, the sensor, the CLI and the
+tests all group files into releases through `read_release_file`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+RECORD_COLUMNS = (
+    "period",
+    "series_code",
+    "value_usd_thousand",
+    "basis",
+    "publisher",
+    "published_on",
+    "source_url",
+    "note",
+    "published_on_source",
+)
+
+# Usual days from the end of the reference period to publication, seen over FY23-FY26
+# (FORMATS.md): SBP prints its monthly ICT figure 16-22 days after the month, PBS 3-8 weeks.
+PUBLICATION_LAG_DAYS = {"SBP": 20, "PBS": 50}
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+class ReleaseFileError(ValueError):
+    """A release file that cannot be read; the message names the file, row and rule."""
+
+    def __init__(self, path: Path | str, row: int | None, rule: str, detail: str):
+        where = f"{path}" if row is None else f"{path}, row {row}"
+        super().__init__(f"{where}: {rule}: {detail}")
+        self.path, self.row, self.rule, self.detail = str(path), row, rule, detail
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One printed figure, every field as printed, plus where it was read from."""
+
+    source_row: int  # line number in the file (the header is line 1)
+    period: str
+    series_code: str
+    value_usd_thousand: str
+    basis: str
+    publisher: str
+    published_on: str  # as printed; may be empty
+    source_url: str
+    note: str
+    published_on_source: str
+
+
+@dataclass
+class Release:
+    release_id: str
+    publisher: str
+    published_on: date
+    published_on_estimated: bool
+    source_file: Path
+    source_file_sha256: str
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def release_sha256(self) -> str:
+        """Hash of this release's content, so an unchanged release is not reloaded."""
+        digest = hashlib.sha256()
+        digest.update(f"{self.release_id}|{self.published_on}|{self.source_file.name}".encode())
+        for f in self.figures:
+            digest.update("\x1f".join((str(f.source_row), *(getattr(f, c) for c in RECORD_COLUMNS))).encode())
+            digest.update(b"\x1e")
+        return digest.hexdigest()
+
+
+def period_end(period: str) -> date:
+    """Last day of a `YYYY-MM` period."""
+    match = _PERIOD.match(period)
+    if not match:
+        raise ValueError(f"period {period!r} is not YYYY-MM")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"period {period!r} has no month {month}")
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def estimate_published_on(publisher: str, period: str) -> date:
+    """The publisher's usual publication date for a period, for figures printed undated."""
+    return period_end(period) + timedelta(days=PUBLICATION_LAG_DAYS[publisher])
+
+
+def release_id_for(publisher: str, published_on: date, estimated: bool, file_tag: str | None) -> str:
+    """`sbp-2023-08-18`; `-est` when the date is estimated; `-<file>` for a file from the inbox."""
+    parts = [publisher.lower(), published_on.isoformat()]
+    if estimated:
+        parts.append("est")
+    if file_tag:
+        parts.append(_SLUG.sub("-", file_tag.lower()).strip("-"))
+    return "-".join(parts)
+
+
+def read_release_file(path: Path, *, bundled: bool) -> list[Release]:
+    """Group the rows of one record-layout CSV into releases.
+
+    Only what a release's identity needs is enforced here (the header, a known publisher,
+    a date or a period to estimate one from); every other rule is a Great Expectations
+    expectation run on the loaded release, so it is reported with the release it belongs to.
+    """
+    raw = path.read_bytes()
+    sha256 = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReleaseFileError(path, None, "encoding", f"not UTF-8 text ({exc.reason})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise ReleaseFileError(path, None, "header", "the file is empty")
+    header = [h.strip() for h in header]
+    if tuple(header) != RECORD_COLUMNS:
+        raise ReleaseFileError(
+            path, 1, "header", f"expected columns {','.join(RECORD_COLUMNS)}; found {','.join(header)}"
+        )
+    file_tag = None if bundled else path.stem
+    releases: dict[str, Release] = {}
+    for line_no, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(RECORD_COLUMNS):
+            raise ReleaseFileError(
+                path, line_no, "row shape", f"expected {len(RECORD_COLUMNS)} fields, found {len(cells)}"
+            )
+        figure = Figure(line_no, *(c.strip() for c in cells))
+        if figure.publisher not in PUBLICATION_LAG_DAYS:
+            raise ReleaseFileError(
+                path, line_no, "publisher", f"{figure.publisher!r} is not one of {sorted(PUBLICATION_LAG_DAYS)}"
+            )
+        if figure.published_on:
+            try:
+                published_on, estimated = date.fromisoformat(figure.published_on), False
+            except ValueError as exc:
+                raise ReleaseFileError(
+                    path, line_no, "published_on", f"{figure.published_on!r} is not a YYYY-MM-DD date"
+                ) from exc
+        else:
+            try:
+                published_on, estimated = estimate_published_on(figure.publisher, figure.period), True
+            except ValueError as exc:
+                raise ReleaseFileError(
+                    path, line_no, "published_on", f"no date, and none can be estimated: {exc}"
+                ) from exc
+        release_id = release_id_for(figure.publisher, published_on, estimated, file_tag)
+        release = releases.get(release_id)
+        if release is None:
+            release = releases[release_id] = Release(
+                release_id, figure.publisher, published_on, estimated, path, sha256
+            )
+        release.figures.append(figure)
+    if not releases:
+        raise ReleaseFileError(path, None, "content", "the file holds no figures")
+    return sorted(releases.values(), key=lambda r: (r.published_on, r.release_id))
+
+
+def release_files(releases_dir: Path, inbox: Path) -> list[tuple[Path, bool]]:
+    """The files to build from: the bundled releases, then the inbox, each in name order."""
+    files = [(p, True) for p in sorted(releases_dir.glob("*.csv"))]
+    if inbox.is_dir():
+        files += [(p, False) for p in sorted(inbox.glob("*.csv"))]
+    return files
+
+
+def discover_releases(files: Iterable[tuple[Path, bool]]) -> dict[str, Release]:
+    """Every release in the given files, by release id, oldest first."""
+    found: dict[str, Release] = {}
+    for path, bundled in files:
+        for release in read_release_file(path, bundled=bundled):
+            if release.release_id in found:
+                other = found[release.release_id].source_file
+                raise ReleaseFileError(
+                    path, None, "release id", f"release {release.release_id} is also in {other}"
+                )
+            found[release.release_id] = release
+    return dict(sorted(found.items(), key=lambda kv: (kv[1].published_on, kv[0])))

@@ -1,0 +1,57 @@
+"""Where things live. The only module that reads the environment.
+
+Every path is resolved to an absolute path here, once, so that Dagster, dbt (through
+ITX_WAREHOUSE in its environment), the CLI and the tests all open the same files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(env_var: str, default: Path) -> Path:
+    value = os.environ.get(env_var)
+    path = Path(value) if value else default
+    if not path.is_absolute():
+        # Relative settings are relative to the repository, never to the process's cwd:
+        # dbt runs in dbt_project/ and a relative spelling would open a second database.
+        path = REPO_ROOT / path
+    return path.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    inbox: Path
+    releases_dir: Path
+    reports_dir: Path
+    gx_dir: Path
+    dbt_project_dir: Path
+    expectations_dir: Path
+    dagster_home: Path
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.dbt_project_dir / "seeds"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt process: the one warehouse path, telemetry off."""
+        return {"ITX_WAREHOUSE": str(self.warehouse), "DO_NOT_TRACK": "1"}
+
+
+def get_settings() -> Settings:
+    data = REPO_ROOT / "data"
+    return Settings(
+        warehouse=_path("ITX_WAREHOUSE", data / "warehouse.duckdb"),
+        inbox=_path("ITX_INBOX", data / "inbox"),
+        releases_dir=_path("ITX_RELEASES", data / "releases"),
+        reports_dir=_path("ITX_REPORTS", data / "reports"),
+        gx_dir=_path("ITX_GX_DIR", data / "gx"),
+        dbt_project_dir=REPO_ROOT / "dbt_project",
+        expectations_dir=REPO_ROOT / "expectations",
+        dagster_home=_path("DAGSTER_HOME", REPO_ROOT / "dagster_home"),
+    )

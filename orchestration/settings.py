@@ -38,9 +38,13 @@ class Settings:
     def seeds_dir(self) -> Path:
         return self.dbt_project_dir / "seeds"
 
-    def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt process: the one warehouse path, telemetry off."""
-        return {"ITX_WAREHOUSE": str(self.warehouse), "DO_NOT_TRACK": "1"}
+    def export_environment(self) -> None:
+        """Export the resolved paths for child processes (dbt reads ITX_WAREHOUSE in
+        profiles.yml) and switch telemetry off everywhere."""
+        os.environ["ITX_WAREHOUSE"] = str(self.warehouse)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 def get_settings() -> Settings:

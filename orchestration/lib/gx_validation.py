@@ -110,11 +110,18 @@ def validate_frame(frame, *, suite_name: str, gx_dir: Path, expectations_dir: Pa
             "column": config.kwargs.get("column") or config.kwargs.get("column_A") or config.kwargs.get("column_list"),
             "rule": (config.meta or {}).get("rule", ""),
             "rows": rows,
-            "values": [str(v) for v in (details.get("partial_unexpected_list") or [])[:10]],
+            "values": [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:10]],
             "observed": str(details.get("observed_value", ""))[:200] or None,
             "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
         })
     return ValidationOutcome(suite_name, bool(suite_result.success), len(suite_result.results), failures)
+
+
+def _plain(value) -> str:
+    """A value as a person would write it (no numpy wrappers)."""
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_plain(v) for v in value) + ")"
+    return str(value.item() if hasattr(value, "item") else value)
 
 
 def validate_release(conn, release_id: str, *, seeds_dir: Path, gx_dir: Path, expectations_dir: Path, run_name: str):

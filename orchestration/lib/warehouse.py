@@ -75,11 +75,15 @@ class ValidationOutcome:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self, release_id: str, source_file: str) -> str:
-        lines = [f"release {release_id} ({source_file}) failed suite {self.suite_name}:"]
+        lines = [f"release {release_id} from {source_file} failed Great Expectations suite {self.suite_name}:"]
         for f in self.failures:
-            rows = ", ".join(str(r) for r in f["rows"][:20]) or "-"
+            rows = ", ".join(str(r) for r in f["rows"][:20]) or "(whole table)"
             more = f" (+{len(f['rows']) - 20} more)" if len(f["rows"]) > 20 else ""
-            lines.append(f"  - {f['expectation']} [{f['rule']}]: rows {rows}{more}; values {f['values'][:5]}")
+            values = "; ".join(f["values"][:5])
+            lines.append(
+                f"  - {source_file} row(s) {rows}{more}: {f['expectation']} on {f['column']}"
+                f" -- rule: {f['rule']}" + (f" -- values: {values}" if values else "")
+            )
         return "\n".join(lines)
 
 

@@ -1,0 +1,26 @@
+select
+    {{ surrogate_key(['release_id', 'source_row']) }} as figure_id,
+    release_id,
+    source_row,
+    publisher,
+    published_on_date as published_on,
+    published_on_estimated,
+    published_on_source,
+    cast(period_end as date) as period_end,
+    cast(date_trunc('month', period_end) as date) as period_month,
+    series_code,
+    basis,
+    basis_kind,
+    basis_months,
+    -- a July cumulative (fytd_Jul) is the July month: one figure, two spellings
+    case when basis_kind = 'fytd' and basis_months = 1 then 'month' else basis end as basis_key,
+    value_usd_thousand as value_as_printed,
+    value_number as value_usd_thousand,
+    value_precision as precision_usd_thousand,
+    source_url,
+    note,
+    source_file,
+    source_file_sha256,
+    release_sha256,
+    loaded_at
+from {{ source('raw', 'release_figures') }}

@@ -1,0 +1,142 @@
+"""`itx`: build the warehouse through Dagster, and query it.
+
+    itx build                  load every release, validate, dbt build, write the brief
+    itx sql "select ..."       read-only SQL on the warehouse (--csv for CSV)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.settings import get_settings
+
+PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+
+
+def _parse_dbt_project(settings) -> None:
+    """Write dbt's manifest, which the Dagster definitions load (dagster-dbt needs it)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(settings.dbt_project_dir),
+         "--profiles-dir", str(settings.dbt_project_dir)],
+        check=True,
+    )
+
+
+def _failures(result) -> list[str]:
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            lines.append(f"step {event.step_key} failed: {error.message.strip() if error else ''}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                lines.append(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed")
+    return lines
+
+
+def build() -> int:
+    settings = get_settings()
+    settings.export_environment()
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+
+    from orchestration.lib import record
+
+    try:
+        releases = record.discover_releases(record.release_files(settings.releases_dir, settings.inbox))
+    except record.ReleaseFileError as exc:
+        print(f"itx build: {exc}", file=sys.stderr)
+        return 2
+    _parse_dbt_project(settings)
+
+    import dagster as dg
+
+    from orchestration.defs.partitions import release_partitions
+    from orchestration.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    existing = set(instance.get_dynamic_partitions(release_partitions.name))
+    new = [rid for rid in releases if rid not in existing]
+    if new:
+        instance.add_dynamic_partitions(release_partitions.name, new)
+    keys = instance.get_dynamic_partitions(release_partitions.name)
+    print(f"itx build: {len(releases)} releases in {settings.releases_dir} and {settings.inbox} "
+          f"({len(new)} new); warehouse {settings.warehouse}")
+
+    ingest = defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=instance,
+        tags={PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]},
+        raise_on_error=False,
+    )
+    if not ingest.success:
+        print("itx build: ingestion failed; nothing downstream ran and the marts are unchanged:", file=sys.stderr)
+        for line in _failures(ingest):
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    transform = defs.resolve_job_def("transform_job").execute_in_process(instance=instance, raise_on_error=False)
+    if not transform.success:
+        print("itx build: dbt build or the brief failed:", file=sys.stderr)
+        for line in _failures(transform):
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    brief = settings.reports_dir / "latest.html"
+    print(f"itx build: done. Brief: {brief}; Data Docs: {settings.gx_dir / 'gx/uncommitted/data_docs/local_site/index.html'}")
+    return 0
+
+
+def sql(query: str, as_csv: bool) -> int:
+    import duckdb
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        print(f"itx sql: no warehouse at {settings.warehouse}; run `make run` first", file=sys.stderr)
+        return 2
+    try:
+        conn = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        print(f"itx sql: cannot open {settings.warehouse} read-only (is a build writing it?): {exc}", file=sys.stderr)
+        return 2
+    try:
+        cursor = conn.execute(query)
+        names = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if names else []
+    except duckdb.Error as exc:
+        print(f"itx sql: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    else:
+        from tabulate import tabulate
+
+        print(tabulate(rows, headers=names, tablefmt="github", floatfmt=".4g", missingval="NULL"))
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="itx", description="Pakistan's IT exports warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="load, validate and model every release through Dagster, then write the brief")
+    sql_parser = commands.add_parser("sql", help="run read-only SQL on the warehouse")
+    sql_parser.add_argument("query")
+    sql_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return build()
+    return sql(args.query, args.csv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """`itx`: build the warehouse through Dagster, and query it.
 
-    itx build                  load every release, validate, dbt build, write the brief
-    itx sql "select ..."       read-only SQL on the warehouse (--csv for CSV)
+itx build                  load every release, validate, dbt build, write the brief
+itx sql "select ..."       read-only SQL on the warehouse (--csv for CSV)
 """
 
 from __future__ import annotations
@@ -22,8 +22,15 @@ def _parse_dbt_project(settings) -> None:
     """Write dbt's manifest, which the Dagster definitions load (dagster-dbt needs it)."""
     dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(settings.dbt_project_dir),
-         "--profiles-dir", str(settings.dbt_project_dir)],
+        [
+            str(dbt),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(settings.dbt_project_dir),
+            "--profiles-dir",
+            str(settings.dbt_project_dir),
+        ],
         check=True,
     )
 
@@ -59,8 +66,8 @@ def build() -> int:
 
     import dagster as dg
 
-    from orchestration.defs.partitions import release_partitions
     from orchestration.definitions import defs
+    from orchestration.defs.partitions import release_partitions
 
     instance = dg.DagsterInstance.get()
     existing = set(instance.get_dynamic_partitions(release_partitions.name))
@@ -68,8 +75,10 @@ def build() -> int:
     if new:
         instance.add_dynamic_partitions(release_partitions.name, new)
     keys = instance.get_dynamic_partitions(release_partitions.name)
-    print(f"itx build: {len(releases)} releases in {settings.releases_dir} and {settings.inbox} "
-          f"({len(new)} new); warehouse {settings.warehouse}")
+    print(
+        f"itx build: {len(releases)} releases in {settings.releases_dir} and {settings.inbox} "
+        f"({len(new)} new); warehouse {settings.warehouse}"
+    )
 
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(
         instance=instance,
@@ -88,7 +97,10 @@ def build() -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     brief = settings.reports_dir / "latest.html"
-    print(f"itx build: done. Brief: {brief}; Data Docs: {settings.gx_dir / 'gx/uncommitted/data_docs/local_site/index.html'}")
+    print(
+        f"itx build: done. Brief: {brief}; "
+        f"Data Docs: {settings.gx_dir / 'gx/uncommitted/data_docs/local_site/index.html'}"
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={"dagster": {"ref": {"name": "fct_ict_exports_monthly"}}}) }}
 -- A line's children sum to it (within rounding) where all are known; the press rounds and
 -- revises children on their own, so this warns rather than fails.
 select p.series_code, p.month, p.value_usd_mn, sum(c.value_usd_mn) as children_usd_mn

@@ -2,7 +2,6 @@
 raw/release_figures: it runs inside the load, before the release's transaction commits,
 so a release that fails it never reaches the tables dbt reads, and nothing downstream runs."""
 
-
 import json
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: `dbt build`, so dbt's tests run as asset checks."""
 
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -3,12 +3,10 @@
 import dagster as dg
 
 from orchestration.defs.checks import RAW_FIGURES_KEY
-from orchestration.defs.partitions import release_partitions
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
     selection=dg.AssetSelection.assets(RAW_FIGURES_KEY),
-    partitions_def=release_partitions,
     description="Load and validate releases (one partition per release) into raw.release_figures.",
 )
 

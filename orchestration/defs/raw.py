@@ -1,7 +1,6 @@
 """raw/release_figures: every figure of every release, as printed, with its provenance."""
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -36,7 +35,7 @@ def release_figures(
     releases = record.discover_releases(
         record.release_files(release_files.path("releases_dir"), release_files.path("inbox"))
     )
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     outcomes: list[LoadOutcome] = []
 
     def validate(conn, release_id):
@@ -46,7 +45,7 @@ def release_figures(
             seeds_dir=release_files.path("seeds_dir"),
             gx_dir=release_files.path("gx_dir"),
             expectations_dir=release_files.path("expectations_dir"),
-            run_name=f"{release_id}:{context.run_id}",
+            run_name=f"{release_id}:{context.run.run_id}",
         )
 
     with warehouse.get_connection() as conn:
@@ -60,7 +59,7 @@ def release_figures(
                 conn.execute(f"delete from {RAW_VALIDATIONS} where release_id = ?", [key])
                 context.log.warning(f"release {key}: no file holds it any more; its rows were removed")
                 continue
-            outcome = load_release(conn, release, validate, loaded_at=loaded_at, run_id=context.run_id)
+            outcome = load_release(conn, release, validate, loaded_at=loaded_at, run_id=context.run.run_id)
             outcomes.append(outcome)
             if outcome.status == "rejected":
                 context.log.error(outcome.validation.describe(key, release.source_file.name))

@@ -1,6 +1,5 @@
 """What the sensor and the schedule share: finding releases that are new or changed."""
 
-
 import dagster as dg
 
 from orchestration.defs.partitions import release_partitions

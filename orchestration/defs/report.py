@@ -1,6 +1,5 @@
 """reports/monthly_brief: the brief for the latest month, as HTML and Markdown."""
 
-
 import dagster as dg
 
 from orchestration.defs.resources import WAREHOUSE_POOL, ReleaseFilesResource, WarehouseResource

@@ -1,6 +1,5 @@
 """Resources: the warehouse (one DuckDB file), dbt, and where release files live."""
 
-
 import sys
 from contextlib import contextmanager
 from pathlib import Path

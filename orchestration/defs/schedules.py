@@ -1,6 +1,5 @@
 """The monthly schedule: SBP prints its ICT figure 16-22 days after the month ends."""
 
-
 import dagster as dg
 
 from orchestration.defs.jobs import ingest_job

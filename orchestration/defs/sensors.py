@@ -1,6 +1,5 @@
 """Sensors: new release files in the inbox start ingest runs; a good ingest starts transform."""
 
-
 import json
 
 import dagster as dg
@@ -14,7 +13,10 @@ from orchestration.defs.release_discovery import release_run_requests, scan_rele
     job=ingest_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches the bundled releases and the inbox (ITX_INBOX): each new or changed release becomes a partition and an ingest run.",
+    description=(
+        "Watches the bundled releases and the inbox (ITX_INBOX): each new or changed release "
+        "becomes a partition and an ingest run."
+    ),
 )
 def release_inbox_sensor(context: dg.SensorEvaluationContext):
     found, errors = scan_releases()

@@ -79,4 +79,3 @@ def printed_precision(text: str) -> float | None:
     trailing_zeros = len(str(abs(whole))) - len(str(abs(whole)).rstrip("0"))
     cap = 3 if abs(whole) < 1_000_000 else 5
     return float(10 ** min(trailing_zeros, cap))
-

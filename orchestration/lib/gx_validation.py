@@ -102,18 +102,21 @@ def validate_frame(frame, *, suite_name: str, gx_dir: Path, expectations_dir: Pa
         config = r.expectation_config
         details = r.result or {}
         rows = [
-            (idx.get("row_id") if isinstance(idx, dict) else idx)
-            for idx in details.get("unexpected_index_list") or []
+            (idx.get("row_id") if isinstance(idx, dict) else idx) for idx in details.get("unexpected_index_list") or []
         ]
-        failures.append({
-            "expectation": config.type,
-            "column": config.kwargs.get("column") or config.kwargs.get("column_A") or config.kwargs.get("column_list"),
-            "rule": (config.meta or {}).get("rule", ""),
-            "rows": rows,
-            "values": [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:10]],
-            "observed": str(details.get("observed_value", ""))[:200] or None,
-            "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
-        })
+        failures.append(
+            {
+                "expectation": config.type,
+                "column": config.kwargs.get("column")
+                or config.kwargs.get("column_A")
+                or config.kwargs.get("column_list"),
+                "rule": (config.meta or {}).get("rule", ""),
+                "rows": rows,
+                "values": [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:10]],
+                "observed": str(details.get("observed_value", ""))[:200] or None,
+                "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
+            }
+        )
     return ValidationOutcome(suite_name, bool(suite_result.success), len(suite_result.results), failures)
 
 

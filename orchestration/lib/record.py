@@ -186,8 +186,6 @@ def discover_releases(files: Iterable[tuple[Path, bool]]) -> dict[str, Release]:
         for release in read_release_file(path, bundled=bundled):
             if release.release_id in found:
                 other = found[release.release_id].source_file
-                raise ReleaseFileError(
-                    path, None, "release id", f"release {release.release_id} is also in {other}"
-                )
+                raise ReleaseFileError(path, None, "release id", f"release {release.release_id} is also in {other}")
             found[release.release_id] = release
     return dict(sorted(found.items(), key=lambda kv: (kv[1].published_on, kv[0])))

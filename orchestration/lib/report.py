@@ -60,32 +60,50 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
         raise BriefNotReady("marts.mart_data_quality is empty: build the warehouse first")
     quality = quality[0]
     if quality["releases_failing_validation"]:
-        failing = [r["release_id"] for r in _rows(
-            conn, "select release_id from staging.stg_validation_results where not success order by 1")]
+        failing = [
+            r["release_id"]
+            for r in _rows(conn, "select release_id from staging.stg_validation_results where not success order by 1")
+        ]
         raise BriefNotReady(
             f"not writing the brief: {len(failing)} release(s) failed Great Expectations validation: "
             + ", ".join(failing)
         )
-    latest = _rows(conn, """
+    latest = _rows(
+        conn,
+        """
         select g.*, m.month_label, m.fiscal_year_label
         from marts.mart_ict_exports_growth_monthly g
         join core.dim_month m using (month)
         where g.series_code = 'ict_total'
-        order by g.month desc limit 1""")
+        order by g.month desc limit 1""",
+    )
     if not latest:
         raise BriefNotReady("no monthly ICT total in marts.mart_ict_exports_growth_monthly")
     ict = _float(latest[0])
     month = ict["month"]
-    prev_month_label = _rows(conn, "select month_label from core.dim_month where month = ?::date - interval 1 month", [month])
+    prev_month_label = _rows(
+        conn, "select month_label from core.dim_month where month = ?::date - interval 1 month", [month]
+    )
     headline = (
         f"Pakistan's ICT exports were {_fmt_mn(ict['value_usd_mn'])} in {ict['month_label']}, "
         f"{_fmt_pct(ict['yoy_pct'])} year on year"
-        + (f" and {_fmt_pct(ict['mom_pct'])} on {prev_month_label[0]['month_label']}" if ict["mom_pct"] is not None and prev_month_label else "")
-        + (f"; {ict['fiscal_year_label']} to date {_fmt_mn(ict['fytd_usd_mn'])}, {_fmt_pct(ict['fytd_yoy_pct'])}"
-           if ict["fytd_usd_mn"] is not None else "")
+        + (
+            f" and {_fmt_pct(ict['mom_pct'])} on {prev_month_label[0]['month_label']}"
+            if ict["mom_pct"] is not None and prev_month_label
+            else ""
+        )
+        + (
+            f"; {ict['fiscal_year_label']} to date {_fmt_mn(ict['fytd_usd_mn'])}, {_fmt_pct(ict['fytd_yoy_pct'])}"
+            if ict["fytd_usd_mn"] is not None
+            else ""
+        )
         + "."
     )
-    series = [_float(r) for r in _rows(conn, """
+    series = [
+        _float(r)
+        for r in _rows(
+            conn,
+            """
         with latest as (
             select g.*, row_number() over (partition by series_code order by month desc) as rn
             from marts.mart_ict_exports_growth_monthly g
@@ -97,21 +115,41 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
         join latest l on l.series_code = s.series_code and l.rn = 1
         join core.dim_month m on m.month = l.month
         where s.is_ict and s.series_code <> 'ict_total'
-        order by s.sort_order""", [month])]
-    history = [_float(r) for r in _rows(conn, """
+        order by s.sort_order""",
+            [month],
+        )
+    ]
+    history = [
+        _float(r)
+        for r in _rows(
+            conn,
+            """
         select month, value_usd_mn, yoy_pct from marts.mart_ict_exports_growth_monthly
         where series_code = 'ict_total' and month > ?::date - interval 24 month
-        order by month""", [month])]
-    sources = _rows(conn, """
+        order by month""",
+            [month],
+        )
+    ]
+    sources = _rows(
+        conn,
+        """
         select f.month, m.month_label, f.value_usd_mn, f.value_origin, f.release_id, f.publisher,
                f.published_on, f.published_on_estimated, f.source_url
         from core.fct_ict_exports_monthly f join core.dim_month m using (month)
         where f.series_code = 'ict_total'
           and (f.month = ?::date or f.month = ?::date - interval 1 month or f.month = ?::date - interval 12 month)
-        order by f.month desc""", [month, month, month])
+        order by f.month desc""",
+        [month, month, month],
+    )
     return Brief(
-        month=month, month_label=ict["month_label"], fiscal_year_label=ict["fiscal_year_label"],
-        headline=headline, ict=ict, series=series, history=history, quality=quality,
+        month=month,
+        month_label=ict["month_label"],
+        fiscal_year_label=ict["fiscal_year_label"],
+        headline=headline,
+        ict=ict,
+        series=series,
+        history=history,
+        quality=quality,
         sources=[_float(s) for s in sources],
     )
 
@@ -151,8 +189,7 @@ def write_brief(brief: Brief, reports_dir: Path) -> dict[str, Path]:
     )
     env.filters["pct"] = _fmt_pct
     env.filters["mn"] = _fmt_mn
-    context = {"brief": brief, "chart_file": chart_path.name,
-               "chart_base64": base64.b64encode(chart).decode()}
+    context = {"brief": brief, "chart_file": chart_path.name, "chart_base64": base64.b64encode(chart).decode()}
     paths = {"html": reports_dir / f"{stem}.html", "markdown": reports_dir / f"{stem}.md", "chart": chart_path}
     paths["html"].write_text(env.get_template("brief.html.j2").render(**context))
     paths["markdown"].write_text(env.get_template("brief.md.j2").render(**context))

@@ -111,17 +111,33 @@ def release_rows(release: Release, loaded_at: datetime) -> list[tuple]:
     rows = []
     for f in release.figures:
         basis = parse_basis(f.basis)
-        rows.append((
-            release.release_id, f.source_row,
-            f.period, f.series_code, f.value_usd_thousand, f.basis, f.publisher, f.published_on,
-            f.source_url, f.note or None, f.published_on_source,
-            parse_value(f.value_usd_thousand), printed_precision(f.value_usd_thousand),
-            _period_end_or_none(f.period),
-            basis.kind if basis else None, basis.months if basis else None,
-            basis.end_month if basis else None,
-            release.published_on, release.published_on_estimated,
-            release.source_file.name, release.source_file_sha256, release_sha, loaded_at,
-        ))
+        rows.append(
+            (
+                release.release_id,
+                f.source_row,
+                f.period,
+                f.series_code,
+                f.value_usd_thousand,
+                f.basis,
+                f.publisher,
+                f.published_on,
+                f.source_url,
+                f.note or None,
+                f.published_on_source,
+                parse_value(f.value_usd_thousand),
+                printed_precision(f.value_usd_thousand),
+                _period_end_or_none(f.period),
+                basis.kind if basis else None,
+                basis.months if basis else None,
+                basis.end_month if basis else None,
+                release.published_on,
+                release.published_on_estimated,
+                release.source_file.name,
+                release.source_file_sha256,
+                release_sha,
+                loaded_at,
+            )
+        )
     return rows
 
 
@@ -167,8 +183,15 @@ def record_validation(conn, release: Release, outcome: ValidationOutcome, at: da
     conn.execute(
         f"insert into {RAW_VALIDATIONS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            release.release_id, at, outcome.suite_name, outcome.success, outcome.evaluated,
-            len(outcome.failures), json.dumps(outcome.failures, default=str),
-            release.source_file.name, release.release_sha256, run_id,
+            release.release_id,
+            at,
+            outcome.suite_name,
+            outcome.success,
+            outcome.evaluated,
+            len(outcome.failures),
+            json.dumps(outcome.failures, default=str),
+            release.source_file.name,
+            release.release_sha256,
+            run_id,
         ],
     )

@@ -1,0 +1,41 @@
+# itx: the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(PYTHON) -m uv
+
+export UV_PYTHON_DOWNLOADS := never
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: install run test ui manifest lint clean
+
+# Install the locked environment (uv.lock) with the machine's Python 3.11.
+$(BIN)/itx: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(BIN)/itx
+
+# Build the whole warehouse through Dagster from data/releases and the inbox.
+run: install
+	$(BIN)/itx build
+
+test: install
+	$(BIN)/pytest
+
+manifest: install
+	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
+
+# The Dagster UI on http://localhost:3000
+ui: manifest
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+
+clean:
+	rm -rf data/warehouse.duckdb data/gx data/reports dbt_project/target dbt_project/logs

@@ -1,0 +1,235 @@
+"""The whole warehouse, through Dagster, into a temporary warehouse: the marts against values
+computed from the raw record, idempotence, a bad release, the brief and `itx sql`."""
+
+import csv
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import RECORD, REPO
+
+from orchestration import cli
+from orchestration.lib.figures import parse_basis
+
+pytestmark = pytest.mark.e2e
+WAREHOUSE = Path(os.environ["ITX_WAREHOUSE"])
+MARTS = ("mart_ict_exports_growth_monthly", "mart_ict_exports_fiscal_year", "mart_data_quality")
+
+
+def query(sql, params=None):
+    conn = duckdb.connect(str(WAREHOUSE), read_only=True)
+    try:
+        return conn.execute(sql, params or []).df()
+    finally:
+        conn.close()
+
+
+def marts_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for mart in MARTS:
+        digest.update(query(f"select * from marts.{mart} order by all").to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built():
+    assert cli.main(["build"]) == 0
+    return marts_fingerprint()
+
+
+def load_csv(path):
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def corrected_monthly_figures():
+    """The record's monthly figures with the errata applied, computed here from the CSVs."""
+    errata = {
+        (e["publisher"], e["source_url"], e["period"], e["series_code"], e["basis"], e["value_usd_thousand"]): e
+        for e in load_csv(REPO / "dbt_project" / "seeds" / "errata.csv")
+    }
+    out = []
+    for f in load_csv(RECORD):
+        key = (f["publisher"], f["source_url"], f["period"], f["series_code"], f["basis"], f["value_usd_thousand"])
+        erratum = errata.get(key)
+        if erratum and erratum["action"] == "exclude":
+            continue
+        series = erratum["corrected_series_code"] if erratum else f["series_code"]
+        if parse_basis(f["basis"]).months == 1:
+            out.append((series, f["period"], float(f["value_usd_thousand"])))
+    return out
+
+
+def test_build_fills_the_marts(built):
+    quality = query("select * from marts.mart_data_quality").iloc[0]
+    assert quality.figures_loaded == len(load_csv(RECORD))
+    assert quality.errata_defined == len(load_csv(REPO / "dbt_project" / "seeds" / "errata.csv"))
+    assert quality.figures_touched_by_errata == quality.errata_defined
+    assert quality.releases_failing_validation == 0
+    assert len(query("select * from marts.mart_ict_exports_growth_monthly")) > 100
+
+
+def test_a_month_printed_once_is_that_figure(built):
+    printed = {}
+    for series, period, value in corrected_monthly_figures():
+        printed.setdefault((series, period), set()).add(value)
+    single = {k: v.pop() for k, v in printed.items() if len(v) == 1}
+    mart = query(
+        "select series_code, strftime(month, '%Y-%m') as period, value_usd_mn "
+        "from marts.mart_ict_exports_growth_monthly"
+    )
+    values = {(r.series_code, r.period): float(r.value_usd_mn) for r in mart.itertuples()}
+    assert len(single) > 50
+    for key, value in single.items():
+        assert values[key] == pytest.approx(value / 1000), key
+
+
+def test_every_reported_value_is_the_raw_figure_it_names(built):
+    df = query("""
+        select f.series_code, f.value_usd_thousand, r.value_number, r.series_code as printed_series, f.erratum_id
+        from core.fct_ict_exports_monthly f
+        join raw.release_figures r on r.release_id = f.release_id
+            and md5(concat_ws('|', r.release_id, cast(r.source_row as varchar))) = f.figure_id
+        where f.value_origin = 'reported'""")
+    assert len(df) == len(query("select * from core.fct_ict_exports_monthly where value_origin = 'reported'"))
+    assert (df.value_usd_thousand.astype(float) == df.value_number).all()
+    swapped = df[df.series_code != df.printed_series]
+    assert swapped.erratum_id.notna().all()
+
+
+def test_growth_is_consistent_with_the_marts_own_values(built):
+    g = query("select * from marts.mart_ict_exports_growth_monthly").sort_values(["series_code", "month"])
+    g["month"] = pd.to_datetime(g["month"])
+    g["value_usd_mn"] = g["value_usd_mn"].astype(float)
+    by_key = g.set_index(["series_code", "month"])
+    checked = {"mom": 0, "yoy": 0, "fytd": 0}
+    for row in g.itertuples():
+        prev_month = by_key.get("value_usd_mn", {}).get((row.series_code, row.month - pd.DateOffset(months=1)))
+        prev_year = by_key.get("value_usd_mn", {}).get((row.series_code, row.month - pd.DateOffset(months=12)))
+        if prev_month and pd.notna(prev_month):
+            assert row.mom_pct == pytest.approx((row.value_usd_mn / prev_month - 1) * 100, abs=1e-3)
+            checked["mom"] += 1
+        else:
+            assert pd.isna(row.mom_pct)
+        if prev_year and pd.notna(prev_year):
+            assert row.yoy_pct == pytest.approx((row.value_usd_mn / prev_year - 1) * 100, abs=1e-3)
+            checked["yoy"] += 1
+        else:
+            assert pd.isna(row.yoy_pct)
+        fy = g[(g.series_code == row.series_code) & (g.fiscal_year == row.fiscal_year) & (g.month <= row.month)]
+        if len(fy) == row.fiscal_month:
+            assert float(row.fytd_usd_mn) == pytest.approx(fy.value_usd_mn.sum(), abs=1e-6)
+            checked["fytd"] += 1
+        else:
+            assert pd.isna(row.fytd_usd_mn)
+    assert min(checked.values()) > 20, checked
+
+
+def test_fiscal_year_starts_in_july():
+    months = query("select month, fiscal_year, fiscal_month from core.dim_month")
+    for row in months.itertuples():
+        month = pd.Timestamp(row.month)
+        assert row.fiscal_month == (month.month - 7) % 12 + 1
+        assert row.fiscal_year == month.year + (1 if month.month >= 7 else 0)
+
+
+def test_dbt_unit_tests_pass(built):
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [
+            str(dbt),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--project-dir",
+            str(REPO / "dbt_project"),
+            "--profiles-dir",
+            str(REPO / "dbt_project"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "ERROR=0" in result.stdout and "PASS=0 " not in result.stdout
+
+
+def test_the_brief_is_written(built, state_dir):
+    growth = query(
+        "select * from marts.mart_ict_exports_growth_monthly "
+        "where series_code = 'ict_total' order by month desc limit 1"
+    ).iloc[0]
+    md = (state_dir / "reports" / "latest.md").read_text()
+    html = (state_dir / "reports" / "latest.html").read_text()
+    assert f"${float(growth.value_usd_mn):,.1f} million" in md.splitlines()[2]
+    assert f"{growth.yoy_pct:+.1f}% year on year" in md
+    assert "data:image/png;base64," in html and "Data quality" in html and "Sources behind the headline" in html
+    assert (state_dir / "reports" / "latest.png").stat().st_size > 5000
+
+
+def test_running_again_changes_nothing(built):
+    before = query("select count(*) as n, max(loaded_at) as loaded from raw.release_figures").iloc[0]
+    validations = len(query("select * from raw.validation_results"))
+    assert cli.main(["build"]) == 0
+    after = query("select count(*) as n, max(loaded_at) as loaded from raw.release_figures").iloc[0]
+    assert (after.n, after.loaded) == (before.n, before.loaded)
+    assert len(query("select * from raw.validation_results")) == validations
+    assert marts_fingerprint() == built
+
+
+def test_a_bad_release_in_the_inbox_fails_the_build_and_changes_nothing(built, write_release, capsys):
+    inbox = Path(os.environ["ITX_INBOX"])
+    latest = query("select max(month) as m from marts.mart_ict_exports_growth_monthly").iloc[0].m
+    period = (pd.Timestamp(latest) + pd.DateOffset(months=1)).strftime("%Y-%m")
+    published = (pd.Timestamp(latest) + pd.DateOffset(months=2, days=17)).strftime("%Y-%m-%d")
+    path = write_release(
+        "sbp_bad_month.csv",
+        [
+            [period, "ict_total", "20000", "month", "SBP", published, "https://example.org/bad", "", "source"],
+        ],
+        directory=inbox,
+    )
+    try:
+        assert cli.main(["build"]) == 1
+        err = capsys.readouterr().err
+        assert "sbp_bad_month.csv row(s) 2" in err and "plausible magnitude" in err
+        assert marts_fingerprint() == built
+        assert path.exists()
+        failed = query("select release_id, failures_json from raw.validation_results where not success")
+        assert list(failed.release_id) == [f"sbp-{published}-sbp-bad-month"]
+        assert query("select count(*) as n from raw.release_figures where release_id like '%bad-month'").iloc[0].n == 0
+    finally:
+        path.unlink()
+    assert cli.main(["build"]) == 0
+    assert marts_fingerprint() == built
+
+
+def test_itx_sql_prints_a_table_and_csv(built):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert (
+            cli.main(
+                [
+                    "sql",
+                    "select series_code, month, value_usd_mn from marts.mart_ict_exports_growth_monthly "
+                    "where series_code = 'ict_total' order by month desc limit 3",
+                ]
+            )
+            == 0
+        )
+    assert "| series_code" in out.getvalue() and "(3 rows)" in out.getvalue()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert cli.main(["sql", "select count(*) as n from core.dim_series", "--csv"]) == 0
+    assert out.getvalue().splitlines()[0] == "n"
+
+
+def test_itx_sql_is_read_only(built, capsys):
+    assert cli.main(["sql", "create table marts.x as select 1"]) == 1
+    assert "read-only" in capsys.readouterr().err.lower()

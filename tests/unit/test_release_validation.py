@@ -1,0 +1,222 @@
+"""The Great Expectations suite on real releases: the good pass, each kind of bad release
+fails with the right expectation, and a failed load leaves the previous state."""
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import RECORD, REPO
+
+from orchestration.lib.gx_validation import validate_release
+from orchestration.lib.record import read_release_file
+from orchestration.lib.warehouse import RAW_FIGURES, RAW_VALIDATIONS, load_release
+
+SEEDS = REPO / "dbt_project" / "seeds"
+EXPECTATIONS = REPO / "expectations"
+GOOD_RELEASE = ("SBP", "2023-08-18")  # July 2023 first print, with a revised FY23
+
+
+@pytest.fixture(scope="module")
+def gx_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("gx")
+
+
+def record_release_rows(publisher, published_on):
+    with RECORD.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if (r["publisher"], r["published_on"]) == (publisher, published_on)]
+    assert rows
+    return rows
+
+
+def as_cells(rows):
+    return [
+        [
+            r[c]
+            for c in (
+                "period",
+                "series_code",
+                "value_usd_thousand",
+                "basis",
+                "publisher",
+                "published_on",
+                "source_url",
+                "note",
+                "published_on_source",
+            )
+        ]
+        for r in rows
+    ]
+
+
+def load(path: Path, gx_dir: Path, db: Path, bundled=False):
+    (release,) = read_release_file(path, bundled=bundled)
+    conn = duckdb.connect(str(db))
+    try:
+        outcome = load_release(
+            conn,
+            release,
+            lambda c, rid: validate_release(
+                c, rid, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name=rid
+            ),
+            loaded_at=datetime(2026, 1, 1),
+        )
+        rows = conn.execute(
+            f"select count(*) from {RAW_FIGURES} where release_id = ?", [release.release_id]
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    return outcome, rows
+
+
+def failed_expectations(outcome):
+    return {(f["expectation"], str(f["column"])) for f in outcome.validation.failures}
+
+
+def test_every_bundled_release_passes(gx_dir, tmp_path):
+    releases = read_release_file(RECORD, bundled=True)
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    failures = {}
+    for release in releases:
+        outcome = load_release(
+            conn,
+            release,
+            lambda c, rid: validate_release(
+                c, rid, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name=rid
+            ),
+            loaded_at=datetime(2026, 1, 1),
+        )
+        if outcome.status != "loaded":
+            failures[release.release_id] = outcome.validation.failures
+    assert failures == {}
+    assert conn.execute(f"select count(*) from {RAW_FIGURES}").fetchone()[0] == sum(len(r.figures) for r in releases)
+    assert conn.execute(f"select count(*), count(*) filter (where success) from {RAW_VALIDATIONS}").fetchone() == (
+        len(releases),
+        len(releases),
+    )
+
+
+def mutate(rows, index, **changes):
+    rows = [dict(r) for r in rows]
+    rows[index].update(changes)
+    return rows
+
+
+CASES = {
+    "unknown series": (dict(series_code="ict_exports"), ("expect_column_values_to_be_in_set", "series_code")),
+    "month 13": (dict(period="2023-13"), ("expect_column_values_to_match_regex", "period")),
+    "basis that does not parse": (dict(basis="ytd"), ("expect_column_values_to_match_regex", "basis")),
+    "negative value": (dict(value_usd_thousand="-214000"), ("expect_column_values_to_be_between", "value_number")),
+    "value that is not a number": (
+        dict(value_usd_thousand="214mn"),
+        ("expect_column_values_to_not_be_null", "value_number"),
+    ),
+    "$20mn for a month of ICT exports": (
+        dict(value_usd_thousand="20000"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "monthly_equivalent_usd_mn"),
+    ),
+    "a month printed as $2,140 million": (
+        dict(value_usd_thousand="2140000"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "plausible_max_monthly_usd_mn"),
+    ),
+    "a flagged press error no erratum names": (
+        dict(note="INCONSISTENT_IN_SOURCE: text disagrees"),
+        ("expect_column_values_to_be_in_set", "unnamed_press_error"),
+    ),
+    "a cumulative whose end is not its period": (
+        dict(basis="fytd_Jul-Jun"),
+        ("expect_column_pair_values_to_be_equal", "basis_end_month"),
+    ),
+    "a figure published before its period ended": (
+        dict(period="2023-09"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "published_on_date"),
+    ),
+    "a page without an address": (
+        dict(source_url="propakistani"),
+        ("expect_column_values_to_match_regex", "source_url"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_kind_of_bad_release_fails_with_the_right_expectation(case, gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    index = next(
+        i
+        for i, r in enumerate(rows)
+        if r["series_code"] == "ict_total" and r["basis"] == "month" and r["period"] == "2023-07"
+    )
+    changes, expected = CASES[case]
+    path = write_release("bad.csv", as_cells(mutate(rows, index, **changes)))
+    outcome, rows_kept = load(path, gx_dir, tmp_path / "w.duckdb")
+    assert outcome.status == "rejected"
+    assert expected in failed_expectations(outcome)
+    offending = {
+        r for f in outcome.validation.failures if (f["expectation"], str(f["column"])) == expected for r in f["rows"]
+    }
+    assert str(index + 2) in {str(r) for r in offending}  # the file's row number (header is row 1)
+    assert rows_kept == 0
+    message = outcome.validation.describe(outcome.release_id, "bad.csv")
+    assert "bad.csv row(s)" in message and expected[0] in message
+
+
+def test_a_duplicate_figure_fails(gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    path = write_release("dup.csv", as_cells(rows + [rows[0]]))
+    outcome, _ = load(path, gx_dir, tmp_path / "w.duckdb")
+    assert (
+        "expect_compound_columns_to_be_unique",
+        str(["series_code", "period", "basis", "source_url"]),
+    ) in failed_expectations(outcome)
+
+
+def test_an_unnamed_label_swap_fails_on_magnitude(gx_dir, tmp_path, write_release):
+    """Hardware and software consultancy swapped in a release that no erratum covers."""
+    rows = record_release_rows("PBS", "2024-08-20")
+    hw = next(i for i, r in enumerate(rows) if r["series_code"] == "hardware_consultancy")
+    sw = next(
+        i
+        for i, r in enumerate(rows)
+        if r["series_code"] == "software_consultancy" and r["period"] == rows[hw]["period"]
+    )
+    swapped = mutate(mutate(rows, hw, series_code="software_consultancy"), sw, series_code="hardware_consultancy")
+    outcome, _ = load(write_release("swap.csv", as_cells(swapped)), gx_dir, tmp_path / "w.duckdb")
+    assert outcome.status == "rejected"
+    assert {f["expectation"] for f in outcome.validation.failures} == {
+        "expect_column_pair_values_a_to_be_greater_than_b"
+    }
+
+
+def test_errata_let_a_named_press_error_through(gx_dir, tmp_path, write_release):
+    """The record's own "$20mn" release passes, because erratum names it."""
+    rows = record_release_rows("SBP", "2022-04-08")
+    assert any(r["value_usd_thousand"] == "20000" for r in rows)
+    outcome, kept = load(write_release("typo.csv", as_cells(rows)), gx_dir, tmp_path / "w.duckdb", bundled=True)
+    assert outcome.status == "loaded" and kept == len(rows)
+
+
+def test_a_failed_reload_keeps_the_previous_good_release(gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    db = tmp_path / "w.duckdb"
+    good = write_release("release.csv", as_cells(rows))
+    outcome, kept = load(good, gx_dir, db)
+    assert (outcome.status, kept) == ("loaded", len(rows))
+    # same release id (same file name, publisher and day), now with a bad figure
+    bad = write_release("release.csv", as_cells(mutate(rows, 0, value_usd_thousand="-1")))
+    outcome, kept = load(bad, gx_dir, db)
+    assert outcome.status == "rejected" and kept == len(rows)
+    conn = duckdb.connect(str(db), read_only=True)
+    values = {r[0] for r in conn.execute(f"select value_usd_thousand from {RAW_FIGURES}").fetchall()}
+    results = conn.execute(f"select success from {RAW_VALIDATIONS} order by validated_at, success desc").fetchall()
+    conn.close()
+    assert "-1" not in values
+    assert [r[0] for r in results] == [True, False]
+
+
+def test_reloading_an_unchanged_release_changes_nothing(gx_dir, tmp_path, write_release):
+    path = write_release("release.csv", as_cells(record_release_rows(*GOOD_RELEASE)))
+    db = tmp_path / "w.duckdb"
+    first, _ = load(path, gx_dir, db)
+    second, _ = load(path, gx_dir, db)
+    assert (first.status, second.status) == ("loaded", "unchanged")

@@ -9,6 +9,8 @@ export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
+# dagster-dbt looks for `dbt` on PATH (dagster dev prepares the manifest with it)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install run test ui manifest lint clean
 
@@ -28,7 +30,7 @@ test: install
 	$(BIN)/pytest
 
 manifest: install
-	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
+	$(BIN)/itx manifest
 
 # The Dagster UI on http://localhost:3000
 ui: manifest

@@ -132,7 +132,7 @@ def sql(query: str, as_csv: bool) -> int:
     else:
         from tabulate import tabulate
 
-        print(tabulate(rows, headers=names, tablefmt="github", floatfmt=".4g", missingval="NULL"))
+        print(tabulate(rows, headers=names, tablefmt="github", missingval="NULL"))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return 0
 
@@ -141,12 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="itx", description="Pakistan's IT exports warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="load, validate and model every release through Dagster, then write the brief")
+    commands.add_parser("manifest", help="write dbt's manifest, which the Dagster definitions load")
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the warehouse")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     args = parser.parse_args(argv)
     if args.command == "build":
         return build()
+    if args.command == "manifest":
+        settings = get_settings()
+        settings.export_environment()
+        _parse_dbt_project(settings)
+        return 0
     return sql(args.query, args.csv)
 
 

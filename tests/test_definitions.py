@@ -1,29 +1,15 @@
 """The Dagster code location loads with the expected assets, checks, jobs, schedule and sensors."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import dagster as dg
 import pytest
 from conftest import REPO
 
+from orchestration import cli
+
 
 @pytest.fixture(scope="module")
 def defs():
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run(
-        [
-            str(dbt),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(REPO / "dbt_project"),
-            "--profiles-dir",
-            str(REPO / "dbt_project"),
-        ],
-        check=True,
-    )
+    assert cli.main(["manifest"]) == 0
     from orchestration.definitions import defs
 
     return defs

@@ -10,7 +10,7 @@ import pytest
 from conftest import RECORD, REPO
 
 from orchestration.lib.gx_validation import validate_release
-from orchestration.lib.record import read_release_file
+from orchestration.lib.record import RECORD_COLUMNS, read_release_file
 from orchestration.lib.warehouse import RAW_FIGURES, RAW_VALIDATIONS, load_release
 
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -31,37 +31,23 @@ def record_release_rows(publisher, published_on):
 
 
 def as_cells(rows):
-    return [
-        [
-            r[c]
-            for c in (
-                "period",
-                "series_code",
-                "value_usd_thousand",
-                "basis",
-                "publisher",
-                "published_on",
-                "source_url",
-                "note",
-                "published_on_source",
-            )
-        ]
-        for r in rows
-    ]
+    return [[r[c] for c in RECORD_COLUMNS] for r in rows]
+
+
+def load_with_suite(conn, release, gx_dir):
+    def validate(c, release_id):
+        return validate_release(
+            c, release_id, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name=release_id
+        )
+
+    return load_release(conn, release, validate, loaded_at=datetime(2026, 1, 1))
 
 
 def load(path: Path, gx_dir: Path, db: Path, bundled=False):
     (release,) = read_release_file(path, bundled=bundled)
     conn = duckdb.connect(str(db))
     try:
-        outcome = load_release(
-            conn,
-            release,
-            lambda c, rid: validate_release(
-                c, rid, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name=rid
-            ),
-            loaded_at=datetime(2026, 1, 1),
-        )
+        outcome = load_with_suite(conn, release, gx_dir)
         rows = conn.execute(
             f"select count(*) from {RAW_FIGURES} where release_id = ?", [release.release_id]
         ).fetchone()[0]
@@ -79,14 +65,7 @@ def test_every_bundled_release_passes(gx_dir, tmp_path):
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     failures = {}
     for release in releases:
-        outcome = load_release(
-            conn,
-            release,
-            lambda c, rid: validate_release(
-                c, rid, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name=rid
-            ),
-            loaded_at=datetime(2026, 1, 1),
-        )
+        outcome = load_with_suite(conn, release, gx_dir)
         if outcome.status != "loaded":
             failures[release.release_id] = outcome.validation.failures
     assert failures == {}

@@ -104,6 +104,33 @@ def build() -> int:
     return 0
 
 
+def fetch() -> int:
+    """Run the fetch job through Dagster; new files land in the inbox for the next build."""
+    settings = get_settings()
+    settings.export_environment()
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    _parse_dbt_project(settings)
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    result = defs.resolve_job_def("fetch_job").execute_in_process(
+        instance=dg.DagsterInstance.get(), raise_on_error=False
+    )
+    if not result.success:
+        print("itx fetch: failed:", file=sys.stderr)
+        for line in _failures(result):
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    metadata = result.asset_materializations_for_node("sbp_release_files")[0].metadata
+    print(
+        "itx fetch: "
+        + ", ".join(f"{k} {v.value}" for k, v in metadata.items() if k in ("targets", "downloaded", "unchanged"))
+        + f"; inbox {settings.inbox}"
+    )
+    return 0
+
+
 def sql(query: str, as_csv: bool) -> int:
     import duckdb
 
@@ -142,12 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="load, validate and model every release through Dagster, then write the brief")
     commands.add_parser("manifest", help="write dbt's manifest, which the Dagster definitions load")
+    commands.add_parser("fetch", help="download SBP's current files into the inbox (ITX_FETCH_*_URL)")
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the warehouse")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     args = parser.parse_args(argv)
     if args.command == "build":
         return build()
+    if args.command == "fetch":
+        return fetch()
     if args.command == "manifest":
         settings = get_settings()
         settings.export_environment()

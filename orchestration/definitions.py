@@ -4,17 +4,18 @@ import dagster as dg
 
 from orchestration.defs.checks import validation_results
 from orchestration.defs.dbt import itx_dbt_models
+from orchestration.defs.fetch import fetch_job, sbp_release_files
 from orchestration.defs.jobs import ingest_job, transform_job
 from orchestration.defs.raw import release_figures
 from orchestration.defs.report import monthly_brief
 from orchestration.defs.resources import build_resources
-from orchestration.defs.schedules import monthly_release_schedule
+from orchestration.defs.schedules import sbp_fetch_schedule
 from orchestration.defs.sensors import release_inbox_sensor, transform_after_ingest
 
 defs = dg.Definitions(
-    assets=[release_figures, validation_results, itx_dbt_models, monthly_brief],
-    jobs=[ingest_job, transform_job],
-    schedules=[monthly_release_schedule],
+    assets=[sbp_release_files, release_figures, validation_results, itx_dbt_models, monthly_brief],
+    jobs=[fetch_job, ingest_job, transform_job],
+    schedules=[sbp_fetch_schedule],
     sensors=[release_inbox_sensor, transform_after_ingest],
     resources=build_resources(),
 )

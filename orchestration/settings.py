@@ -38,6 +38,17 @@ class Settings:
     def seeds_dir(self) -> Path:
         return self.dbt_project_dir / "seeds"
 
+    def fetch_targets(self):
+        """SBP's files to fetch: ITX_FETCH_EBOPS_URL, ITX_FETCH_BPM6_URL, ITX_FETCH_EASYDATA_URL."""
+        from orchestration.lib.fetch import targets_from_environment
+
+        return targets_from_environment(os.environ)
+
+    @staticmethod
+    def easydata_api_key() -> str | None:
+        """The EasyData API key (ITX_EASYDATA_API_KEY); read when needed, never stored or logged."""
+        return os.environ.get("ITX_EASYDATA_API_KEY") or None
+
     def export_environment(self) -> None:
         """Export the resolved paths for child processes (dbt reads ITX_WAREHOUSE in
         profiles.yml) and switch telemetry off everywhere."""

@@ -70,11 +70,31 @@ def test_every_warehouse_writer_is_in_one_pool(defs):
 def test_jobs_schedule_and_sensors(defs):
     assert defs.resolve_job_def("ingest_job").partitions_def.name == "release"
     assert defs.resolve_job_def("transform_job")
-    schedule = defs.resolve_schedule_def("monthly_release_schedule")
+    assert defs.resolve_job_def("fetch_job")
+    schedule = defs.resolve_schedule_def("sbp_fetch_schedule")
     assert schedule.execution_timezone == "Asia/Karachi"
-    assert schedule.cron_schedule == "0 15 16-22 * *"
+    assert schedule.job_name == "fetch_job"
     assert defs.resolve_sensor_def("release_inbox_sensor").job_name == "ingest_job"
     assert defs.resolve_sensor_def("transform_after_ingest")
+
+
+def test_the_schedule_fetches_in_the_release_window_and_skips_after_a_download(defs, tmp_path, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("ITX_INBOX", str(tmp_path))
+    schedule = defs.resolve_schedule_def("sbp_fetch_schedule")
+    karachi = ZoneInfo("Asia/Karachi")
+
+    def tick(day):
+        context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 9, day, 15, tzinfo=karachi))
+        return schedule.evaluate_tick(context)
+
+    assert [r.run_key for r in tick(17).run_requests] == ["fetch-2026-09-17"]
+    assert len(tick(25).run_requests) == 1  # nothing downloaded since the 16th: keep trying
+    (tmp_path / "20260918-dt.xls.manifest.json").write_text('{"fetched_at": "2026-09-18T10:00:00+00:00"}')
+    assert tick(25).run_requests == [] and "downloaded on 2026-09-18" in tick(25).skip_message
+    assert len(tick(20).run_requests) == 1  # within the window: always
 
 
 def test_the_instance_has_telemetry_off_and_one_run_at_a_time():

@@ -8,7 +8,7 @@ from orchestration.defs.checks import RAW_FIGURES_KEY, release_validation_check,
 from orchestration.defs.partitions import release_partitions
 from orchestration.defs.resources import WAREHOUSE_POOL, ReleaseFilesResource, WarehouseResource
 from orchestration.lib import record
-from orchestration.lib.warehouse import RAW_FIGURES, RAW_VALIDATIONS, LoadOutcome, ensure_raw_tables, load_release
+from orchestration.lib.warehouse import RAW_FIGURES, LoadOutcome, delete_release, ensure_raw_tables, load_release
 
 
 @dg.asset(
@@ -55,8 +55,7 @@ def release_figures(
             if release is None:
                 # The release's file is gone from the releases folder and the inbox: its
                 # figures go too, so the warehouse says what the files say.
-                conn.execute(f"delete from {RAW_FIGURES} where release_id = ?", [key])
-                conn.execute(f"delete from {RAW_VALIDATIONS} where release_id = ?", [key])
+                delete_release(conn, key, keep_validations=False)
                 context.log.warning(f"release {key}: no file holds it any more; its rows were removed")
                 continue
             outcome = load_release(conn, release, validate, loaded_at=loaded_at, run_id=context.run.run_id)

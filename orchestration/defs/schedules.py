@@ -1,25 +1,32 @@
-"""The monthly schedule: SBP prints its ICT figure 16-22 days after the month ends."""
+"""The schedule: fetch SBP's files on its release days (16th-22nd, Asia/Karachi) and daily
+after that until a new release arrives. The inbox sensor turns what arrives into releases."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.defs.jobs import ingest_job
-from orchestration.defs.partitions import release_partitions
-from orchestration.defs.release_discovery import release_run_requests, scan_releases
+from orchestration.defs.fetch import fetch_job
+from orchestration.lib.fetch_schedule import last_download_date, should_fetch
+from orchestration.settings import get_settings
+
+KARACHI = ZoneInfo("Asia/Karachi")
 
 
 @dg.schedule(
-    job=ingest_job,
-    cron_schedule="0 15 16-22 * *",
+    job=fetch_job,
+    cron_schedule="0 15 * * *",
     execution_timezone="Asia/Karachi",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="15:00 PKT on the 16th to 22nd of every month: load any release not yet in the warehouse.",
+    description=(
+        "15:00 PKT: every day from the 16th to the 22nd (SBP prints its monthly ICT figure 16-22 days after "
+        "the month), and on other days while no new release has been downloaded since the 16th."
+    ),
 )
-def monthly_release_schedule(context: dg.ScheduleEvaluationContext):
-    found, errors = scan_releases()
-    for error in errors:
-        context.log.error(error)
-    existing = set(context.instance.get_dynamic_partitions(release_partitions.name))
-    requests = release_run_requests(
-        context.instance, found, {rid: sha for rid, sha in found.items() if rid in existing}
-    )
-    return requests or dg.SkipReason("no release that is not yet in the warehouse")
+def sbp_fetch_schedule(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(KARACHI)
+    today = tick.astimezone(KARACHI).date()
+    fetch, why = should_fetch(today, last_download_date(get_settings().inbox))
+    if not fetch:
+        return dg.SkipReason(why)
+    return dg.RunRequest(run_key=f"fetch-{today.isoformat()}", tags={"itx/why": why})

@@ -20,7 +20,9 @@ import duckdb
 from orchestration.lib.warehouse import ValidationOutcome
 
 RELEASE_SUITE = "raw_release_figures"
+COVERAGE_SUITE = "raw_release_coverage"
 _FRAME_SQL = Path(__file__).with_name("validation_frame.sql")
+_COVERAGE_SQL = Path(__file__).with_name("coverage_frame.sql")
 
 
 def known_series_codes(seeds_dir: Path) -> list[str]:
@@ -128,12 +130,38 @@ def _plain(value) -> str:
 
 
 def validate_release(conn, release_id: str, *, seeds_dir: Path, gx_dir: Path, expectations_dir: Path, run_name: str):
-    frame = release_frame(conn, release_id, seeds_dir)
-    return validate_frame(
-        frame,
+    """Every suite that applies to the release; one outcome listing every failure."""
+    outcome = validate_frame(
+        release_frame(conn, release_id, seeds_dir),
         suite_name=RELEASE_SUITE,
         gx_dir=gx_dir,
         expectations_dir=expectations_dir,
         parameters={"known_series_codes": known_series_codes(seeds_dir)},
         run_name=run_name,
     )
+    coverage = conn.execute(_COVERAGE_SQL.read_text(), {"release_id": release_id}).df()
+    if coverage["in_header"].any():
+        covered = validate_frame(
+            coverage,
+            suite_name=COVERAGE_SUITE,
+            gx_dir=gx_dir,
+            expectations_dir=expectations_dir,
+            parameters={},
+            run_name=run_name,
+        )
+        for failure in covered.failures:
+            # name the header entries, since this frame has no file rows
+            failure["rows"] = [
+                f"{p} {b}" for p, b in coverage.loc[~_passes(coverage, failure), ["period", "basis"]].values
+            ]
+        outcome = ValidationOutcome(
+            f"{RELEASE_SUITE}+{COVERAGE_SUITE}",
+            outcome.success and covered.success,
+            outcome.evaluated + covered.evaluated,
+            outcome.failures + covered.failures,
+        )
+    return outcome
+
+
+def _passes(coverage, failure):
+    return coverage["figures"].ge(1) if failure["column"] == "figures" else coverage["in_header"].astype(bool)

@@ -14,8 +14,11 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
+
+from orchestration.lib.sources.base import RECORD_CSV
 
 RECORD_COLUMNS = (
     "period",
@@ -71,12 +74,16 @@ class Release:
     source_file: Path
     source_file_sha256: str
     figures: list[Figure] = field(default_factory=list)
+    source_format: str = RECORD_CSV
+    # (period, basis) pairs the file's header says it covers; empty for the record layout
+    header_periods: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def release_sha256(self) -> str:
         """Hash of this release's content, so an unchanged release is not reloaded."""
         digest = hashlib.sha256()
-        digest.update(f"{self.release_id}|{self.published_on}|{self.source_file.name}".encode())
+        digest.update(f"{self.release_id}|{self.published_on}|{self.source_file.name}|{self.source_format}".encode())
+        digest.update(repr(sorted(self.header_periods)).encode())
         for f in self.figures:
             digest.update("\x1f".join((str(f.source_row), *(getattr(f, c) for c in RECORD_COLUMNS))).encode())
             digest.update(b"\x1e")
@@ -110,14 +117,32 @@ def release_id_for(publisher: str, published_on: date, estimated: bool, file_tag
 
 
 def read_release_file(path: Path, *, bundled: bool) -> list[Release]:
-    """Group the rows of one record-layout CSV into releases.
+    """The releases in one file of any supported format, recognised from its content.
 
-    Only what a release's identity needs is enforced here (the header, a known publisher,
-    a date or a period to estimate one from); every other rule is a Great Expectations
+    Only what a release's identity needs is enforced here (a recognised layout, a known
+    publisher, a date or a way to estimate one); every other rule is a Great Expectations
     expectation run on the loaded release, so it is reported with the release it belongs to.
     """
+    from orchestration.lib.sources.detect import detect_format
+
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
+    file_format = detect_format(path)
+    if file_format is None:
+        raise ReleaseFileError(
+            path,
+            None,
+            "format",
+            "not a release file this warehouse reads (the public-record CSV layout, an SBP EasyData CSV or "
+            "API JSON, the EBOPS workbook or the BPM6 summary); left where it is",
+        )
+    if file_format == RECORD_CSV:
+        return _read_record_csv(path, raw, sha256, bundled=bundled)
+    return _read_sbp_file(path, file_format, sha256)
+
+
+def _read_record_csv(path: Path, raw: bytes, sha256: str, *, bundled: bool) -> list[Release]:
+    """Group the rows of one record-layout CSV into releases, one per (publisher, day)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -171,11 +196,96 @@ def read_release_file(path: Path, *, bundled: bool) -> list[Release]:
     return sorted(releases.values(), key=lambda r: (r.published_on, r.release_id))
 
 
+def _read_sbp_file(path: Path, file_format: str, sha256: str) -> list[Release]:
+    """One SBP file (EasyData, EBOPS workbook, BPM6 summary) is one SBP release.
+
+    Its date is the one the file states; else the day it was fetched (its manifest);
+    else the day the file was written, marked estimated.
+    """
+    from orchestration.lib.fetch import read_manifest
+
+    parsed = _SBP_PARSERS[file_format]()(path)
+    if not parsed.figures:
+        raise ReleaseFileError(path, None, "content", f"{parsed.description or file_format}: no ICT export figures")
+    manifest = read_manifest(path) or {}
+    if parsed.stated_published_on:
+        published_on, estimated, date_source = parsed.stated_published_on, False, "source"
+    elif manifest.get("fetched_at"):
+        published_on, estimated, date_source = date.fromisoformat(manifest["fetched_at"][:10]), False, "fetched"
+    else:
+        published_on = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date()
+        estimated, date_source = True, "file_date"
+    source_url = manifest.get("url") or f"file:{quote(path.name)}"
+    release = Release(
+        release_id_for("SBP", published_on, estimated, path.stem),
+        "SBP",
+        published_on,
+        estimated,
+        path,
+        sha256,
+        source_format=file_format,
+        header_periods=list(parsed.header_periods),
+    )
+    for f in parsed.figures:
+        release.figures.append(
+            Figure(
+                f.source_row,
+                f.period,
+                f.series_code,
+                f.value_usd_thousand,
+                f.basis,
+                "SBP",
+                "" if estimated else published_on.isoformat(),
+                source_url,
+                "; ".join(x for x in (parsed.description, f.note) if x),
+                date_source,
+            )
+        )
+    return [release]
+
+
+def _sbp_parsers():
+    def easydata_csv():
+        from orchestration.lib.sources.easydata import parse_easydata_csv
+
+        return parse_easydata_csv
+
+    def easydata_json():
+        from orchestration.lib.sources.easydata import parse_easydata_json
+
+        return parse_easydata_json
+
+    def ebops_workbook():
+        from orchestration.lib.sources.ebops_workbook import parse_ebops_workbook
+
+        return parse_ebops_workbook
+
+    def bpm6_summary():
+        from orchestration.lib.sources.bpm6_summary import parse_bpm6_summary
+
+        return parse_bpm6_summary
+
+    return {
+        "easydata_csv": easydata_csv,
+        "easydata_json": easydata_json,
+        "ebops_workbook": ebops_workbook,
+        "bpm6_summary": bpm6_summary,
+    }
+
+
+_SBP_PARSERS = _sbp_parsers()
+
+
+def is_release_candidate(path: Path) -> bool:
+    """Files in the inbox worth reading: not hidden, not a fetch manifest, not a placeholder."""
+    return path.is_file() and not path.name.startswith(".") and not path.name.endswith(".manifest.json")
+
+
 def release_files(releases_dir: Path, inbox: Path) -> list[tuple[Path, bool]]:
     """The files to build from: the bundled releases, then the inbox, each in name order."""
     files = [(p, True) for p in sorted(releases_dir.glob("*.csv"))]
     if inbox.is_dir():
-        files += [(p, False) for p in sorted(inbox.glob("*.csv"))]
+        files += [(p, False) for p in sorted(inbox.iterdir()) if is_release_candidate(p)]
     return files
 
 

@@ -25,6 +25,22 @@ matched as (
         and e.basis = f.basis
         and e.value_usd_thousand = f.value_usd_thousand
 ),
+children as (
+    -- each line's children printed in the same release, for the same period and basis
+    select p.source_row,
+        count(c.source_row) as children_printed,
+        sum(c.value_number) as children_sum,
+        sum(c.value_precision) / 2 + any_value(p.value_precision) / 2 + 1e-6 as rounding_tolerance
+    from matched p
+    join hierarchy h on h.parent_series_code = p.corrected_series_code
+    join matched c on c.corrected_series_code = h.series_code
+        and c.period = p.period and c.basis = p.basis and c.erratum_action is distinct from 'exclude'
+    where p.erratum_action is distinct from 'exclude'
+    group by p.source_row
+),
+child_lines as (
+    select parent_series_code, count(*) as children_defined from hierarchy group by all
+),
 spread as (
     -- one figure printed by several pages of the same release: do they agree within rounding?
     select series_code, period, basis,
@@ -51,8 +67,19 @@ select
     coalesce(m.erratum_id is null
         and regexp_matches(coalesce(m.note, ''), 'LABEL_SWAP_SUSPECTED|INCONSISTENT_IN_SOURCE|INCONSISTENT_WITH_OTHER_SOURCES'),
         false) as unnamed_press_error,
-    coalesce(s.spread_beyond_rounding, false) as spread_beyond_rounding
+    coalesce(s.spread_beyond_rounding, false) as spread_beyond_rounding,
+    -- SBP's own statistical files add up: checked where the file prints the whole table (the
+    -- EBOPS workbook, whose lines change between editions) or every child line of the hierarchy.
+    -- Press reports in the record often do not (the dbt test assert_children_do_not_exceed_parent
+    -- warns about those): they describe the press, not a broken file.
+    coalesce(
+        m.source_format <> 'record_csv'
+        and (m.source_format = 'ebops_workbook' or ch.children_printed = cl.children_defined)
+        and abs(m.value_number - ch.children_sum) > ch.rounding_tolerance,
+        false) as children_sum_mismatch
 from matched m
 left join hierarchy h on h.series_code = m.corrected_series_code
 left join spread s on s.series_code = m.series_code and s.period = m.period and s.basis = m.basis
+left join children ch on ch.source_row = m.source_row
+left join child_lines cl on cl.parent_series_code = m.corrected_series_code
 order by m.source_row

@@ -20,6 +20,33 @@ from orchestration.lib.record import Release, period_end
 
 RAW_FIGURES = "raw.release_figures"
 RAW_VALIDATIONS = "raw.validation_results"
+RAW_HEADER_PERIODS = "raw.release_header_periods"
+RAW_FIGURE_COLUMNS = (
+    "release_id",
+    "source_row",
+    "period",
+    "series_code",
+    "value_usd_thousand",
+    "basis",
+    "publisher",
+    "published_on",
+    "source_url",
+    "note",
+    "published_on_source",
+    "value_number",
+    "value_precision",
+    "period_end",
+    "basis_kind",
+    "basis_months",
+    "basis_end_month",
+    "published_on_date",
+    "published_on_estimated",
+    "source_file",
+    "source_file_sha256",
+    "release_sha256",
+    "loaded_at",
+    "source_format",
+)
 
 _DDL = f"""
 create schema if not exists raw;
@@ -51,6 +78,13 @@ create table if not exists {RAW_FIGURES} (
     release_sha256 varchar not null,
     loaded_at timestamp not null,
     primary key (release_id, source_row)
+);
+-- added with SBP's own files; tables made before get it here
+alter table {RAW_FIGURES} add column if not exists source_format varchar default 'record_csv';
+create table if not exists {RAW_HEADER_PERIODS} (
+    release_id varchar not null,
+    period varchar not null,
+    basis varchar not null
 );
 create table if not exists {RAW_VALIDATIONS} (
     release_id varchar not null,
@@ -136,6 +170,7 @@ def release_rows(release: Release, loaded_at: datetime) -> list[tuple]:
                 release.source_file_sha256,
                 release_sha,
                 loaded_at,
+                release.source_format,
             )
         )
     return rows
@@ -166,9 +201,14 @@ def load_release(
     rows = release_rows(release, loaded_at)
     conn.execute("begin transaction")
     try:
-        conn.execute(f"delete from {RAW_FIGURES} where release_id = ?", [release.release_id])
-        placeholders = ", ".join("?" * len(rows[0]))
-        conn.executemany(f"insert into {RAW_FIGURES} values ({placeholders})", rows)
+        delete_release(conn, release.release_id, keep_validations=True)
+        placeholders = ", ".join("?" * len(RAW_FIGURE_COLUMNS))
+        conn.executemany(f"insert into {RAW_FIGURES} ({', '.join(RAW_FIGURE_COLUMNS)}) values ({placeholders})", rows)
+        if release.header_periods:
+            conn.executemany(
+                f"insert into {RAW_HEADER_PERIODS} values (?, ?, ?)",
+                [(release.release_id, period, basis) for period, basis in release.header_periods],
+            )
         outcome = validate(conn, release.release_id)
         conn.execute("commit" if outcome.success else "rollback")
     except BaseException:
@@ -177,6 +217,14 @@ def load_release(
     record_validation(conn, release, outcome, loaded_at, run_id)
     status = "loaded" if outcome.success else "rejected"
     return LoadOutcome(release.release_id, status, len(rows), outcome)
+
+
+def delete_release(conn: duckdb.DuckDBPyConnection, release_id: str, *, keep_validations: bool) -> None:
+    """Remove a release's rows (inside the caller's transaction, if any)."""
+    conn.execute(f"delete from {RAW_FIGURES} where release_id = ?", [release_id])
+    conn.execute(f"delete from {RAW_HEADER_PERIODS} where release_id = ?", [release_id])
+    if not keep_validations:
+        conn.execute(f"delete from {RAW_VALIDATIONS} where release_id = ?", [release_id])
 
 
 def record_validation(conn, release: Release, outcome: ValidationOutcome, at: datetime, run_id: str | None) -> None:

@@ -20,6 +20,7 @@ select
     source_url,
     note,
     source_file,
+    source_format,
     source_file_sha256,
     release_sha256,
     loaded_at

@@ -36,6 +36,8 @@ def _parse_dbt_project(settings) -> None:
 
 
 def _failures(result) -> list[str]:
+    import dagster as dg
+
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
@@ -43,7 +45,7 @@ def _failures(result) -> list[str]:
             lines.append(f"step {event.step_key} failed: {error.message.strip() if error else ''}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            if not evaluation.passed:
+            if not evaluation.passed and evaluation.severity != dg.AssetCheckSeverity.WARN:
                 lines.append(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed")
     return lines
 

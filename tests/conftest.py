@@ -51,5 +51,16 @@ def write_release(tmp_path):
     return write
 
 
+@pytest.fixture(scope="session")
+def built():
+    """The warehouse built once, through Dagster, from the bundled releases; the marts' fingerprint."""
+    from e2e_helpers import marts_fingerprint
+
+    from orchestration import cli
+
+    assert cli.main(["build"]) == 0
+    return marts_fingerprint()
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(STATE, ignore_errors=True)

@@ -19,6 +19,7 @@ import duckdb
 
 from orchestration.lib.warehouse import ValidationOutcome
 
+DATA_SOURCE = "itx_warehouse"
 RELEASE_SUITE = "raw_release_figures"
 COVERAGE_SUITE = "raw_release_coverage"
 _FRAME_SQL = Path(__file__).with_name("validation_frame.sql")
@@ -53,6 +54,8 @@ def _context(gx_dir: str):
 
     context = gx.get_context(mode="file", project_root_dir=gx_dir)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # one pandas data source per process, made afresh: each suite adds its own DataFrame asset
+    context.data_sources.add_or_update_pandas(DATA_SOURCE)
     return context
 
 
@@ -71,7 +74,7 @@ def _validation_definition(gx_dir: Path, expectations_dir: Path, suite_name: str
             " expectation(s) could not be built by Great Expectations"
         )
     suite = context.suites.add_or_update(suite)
-    source = context.data_sources.add_or_update_pandas("itx_warehouse")
+    source = context.data_sources.get(DATA_SOURCE)
     asset = source.add_dataframe_asset(suite_name)
     batch = asset.add_batch_definition_whole_dataframe("whole_release")
     return context.validation_definitions.add_or_update(

@@ -27,7 +27,7 @@ matched as (
 ),
 children as (
     -- each line's children printed in the same release, for the same period and basis
-    select p.source_row,
+    select p.source_row, p.period, p.basis,
         count(c.source_row) as children_printed,
         sum(c.value_number) as children_sum,
         sum(c.value_precision) / 2 + any_value(p.value_precision) / 2 + 1e-6 as rounding_tolerance
@@ -36,7 +36,7 @@ children as (
     join matched c on c.corrected_series_code = h.series_code
         and c.period = p.period and c.basis = p.basis and c.erratum_action is distinct from 'exclude'
     where p.erratum_action is distinct from 'exclude'
-    group by p.source_row
+    group by p.source_row, p.period, p.basis
 ),
 child_lines as (
     select parent_series_code, count(*) as children_defined from hierarchy group by all
@@ -80,6 +80,6 @@ select
 from matched m
 left join hierarchy h on h.series_code = m.corrected_series_code
 left join spread s on s.series_code = m.series_code and s.period = m.period and s.basis = m.basis
-left join children ch on ch.source_row = m.source_row
+left join children ch on ch.source_row = m.source_row and ch.period = m.period and ch.basis = m.basis
 left join child_lines cl on cl.parent_series_code = m.corrected_series_code
-order by m.source_row
+order by m.source_row, m.period, m.basis

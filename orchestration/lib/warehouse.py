@@ -77,7 +77,8 @@ create table if not exists {RAW_FIGURES} (
     source_file_sha256 varchar not null,
     release_sha256 varchar not null,
     loaded_at timestamp not null,
-    primary key (release_id, source_row)
+    -- a row of a workbook holds several figures (one per period block)
+    primary key (release_id, source_row, period, basis)
 );
 -- added with SBP's own files; tables made before get it here
 alter table {RAW_FIGURES} add column if not exists source_format varchar default 'record_csv';
@@ -130,7 +131,33 @@ class LoadOutcome:
 
 
 def ensure_raw_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    _widen_old_primary_key(conn)
     conn.execute(_DDL)
+
+
+def _widen_old_primary_key(conn: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before SBP's workbooks keyed figures by (release, row) alone; rebuild
+    that table with the wider key, keeping every row (DuckDB cannot alter a primary key)."""
+    old = conn.execute(
+        "select 1 from duckdb_constraints() where schema_name = 'raw' and table_name = 'release_figures' "
+        "and constraint_type = 'PRIMARY KEY' and constraint_column_names = ['release_id', 'source_row']"
+    ).fetchone()
+    if not old:
+        return
+    conn.execute("begin transaction")
+    conn.execute(f"alter table {RAW_FIGURES} rename to release_figures_before_workbooks")
+    conn.execute(_DDL)
+    columns = [
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'release_figures_before_workbooks'"
+        ).fetchall()
+    ]
+    names = ", ".join(columns)
+    conn.execute(f"insert into {RAW_FIGURES} ({names}) select {names} from raw.release_figures_before_workbooks")
+    conn.execute("drop table raw.release_figures_before_workbooks")
+    conn.execute("commit")
 
 
 def _period_end_or_none(period: str):

@@ -2,7 +2,6 @@
 computed from the raw record, idempotence, a bad release, the brief and `itx sql`."""
 
 import csv
-import hashlib
 import io
 import os
 import subprocess
@@ -10,38 +9,15 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from conftest import RECORD, REPO
+from e2e_helpers import marts_fingerprint, query
 
 from orchestration import cli
 from orchestration.lib.figures import parse_basis
 
 pytestmark = pytest.mark.e2e
-WAREHOUSE = Path(os.environ["ITX_WAREHOUSE"])
-MARTS = ("mart_ict_exports_growth_monthly", "mart_ict_exports_fiscal_year", "mart_data_quality")
-
-
-def query(sql, params=None):
-    conn = duckdb.connect(str(WAREHOUSE), read_only=True)
-    try:
-        return conn.execute(sql, params or []).df()
-    finally:
-        conn.close()
-
-
-def marts_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for mart in MARTS:
-        digest.update(query(f"select * from marts.{mart} order by all").to_csv(index=False).encode())
-    return digest.hexdigest()
-
-
-@pytest.fixture(scope="module")
-def built():
-    assert cli.main(["build"]) == 0
-    return marts_fingerprint()
 
 
 def load_csv(path):
@@ -96,7 +72,7 @@ def test_every_reported_value_is_the_raw_figure_it_names(built):
         select f.series_code, f.value_usd_thousand, r.value_number, r.series_code as printed_series, f.erratum_id
         from core.fct_ict_exports_monthly f
         join raw.release_figures r on r.release_id = f.release_id
-            and md5(concat_ws('|', r.release_id, cast(r.source_row as varchar))) = f.figure_id
+            and md5(concat_ws('|', r.release_id, cast(r.source_row as varchar), r.period, r.basis)) = f.figure_id
         where f.value_origin = 'reported'""")
     assert len(df) == len(query("select * from core.fct_ict_exports_monthly where value_origin = 'reported'"))
     assert (df.value_usd_thousand.astype(float) == df.value_number).all()

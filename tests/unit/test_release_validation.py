@@ -199,3 +199,60 @@ def test_reloading_an_unchanged_release_changes_nothing(gx_dir, tmp_path, write_
     first, _ = load(path, gx_dir, db)
     second, _ = load(path, gx_dir, db)
     assert (first.status, second.status) == ("loaded", "unchanged")
+
+
+WORKBOOK = REPO / "tests" / "fixtures" / "sbp" / "ebops_jul-may_fy26.xlsx"
+
+
+def edited_workbook(tmp_path, edit) -> Path:
+    """A copy of the Jul-May FY26 workbook fixture with one edit made by openpyxl."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(WORKBOOK)
+    sheet = next(ws for ws in book.worksheets if ws.title.strip() == "EBOPS")
+    edit(sheet)
+    path = tmp_path / "edited_ebops.xlsx"
+    book.save(path)
+    return path
+
+
+def _row_of(sheet, code):
+    from orchestration.lib.sources.base import normalise_label
+
+    return next(
+        r for r in range(1, sheet.max_row + 1) if normalise_label(sheet.cell(r, 1).value or "").startswith(code + " ")
+    )
+
+
+def test_an_sbp_workbook_whose_lines_do_not_add_up_fails(gx_dir, tmp_path):
+    def inflate_software(sheet):
+        row = _row_of(sheet, "9.2.2")
+        sheet.cell(row, 8).value = float(sheet.cell(row, 8).value) + 5000  # May-26 credit, +$5 million
+
+    outcome, kept = load(edited_workbook(tmp_path, inflate_software), gx_dir, tmp_path / "w.duckdb")
+    assert outcome.status == "rejected" and kept == 0
+    assert ("expect_column_values_to_be_in_set", "children_sum_mismatch") in failed_expectations(outcome)
+
+
+def test_an_sbp_workbook_whose_header_announces_a_month_it_does_not_hold_fails(gx_dir, tmp_path):
+    def blank_latest_month(sheet):
+        for row in range(1, sheet.max_row + 1):
+            if isinstance(sheet.cell(row, 8).value, (int, float)):
+                sheet.cell(row, 8).value = None
+
+    outcome, _ = load(edited_workbook(tmp_path, blank_latest_month), gx_dir, tmp_path / "w.duckdb")
+    assert outcome.status == "rejected"
+    failure = next(f for f in outcome.validation.failures if f["column"] == "figures")
+    assert failure["rows"] == ["2026-05 month"]
+
+
+def test_the_sbp_fixtures_pass(gx_dir, tmp_path):
+    for name in (
+        "sbp/ebops_jul-may_fy26.xls",
+        "sbp/ebops_jul-mar_fy26.xlsx",
+        "sbp/bpm6_july_2026.xls",
+        "easydata/trdser_fy26.csv",
+        "easydata/trdser_ict_total.json",
+    ):
+        outcome, kept = load(REPO / "tests" / "fixtures" / name, gx_dir, tmp_path / "w.duckdb")
+        assert outcome.status == "loaded" and kept > 0, (name, outcome.validation.failures)

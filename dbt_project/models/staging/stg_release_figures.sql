@@ -1,5 +1,5 @@
 select
-    {{ surrogate_key(['release_id', 'source_row']) }} as figure_id,
+    {{ surrogate_key(['release_id', 'source_row', 'period', 'basis']) }} as figure_id,
     release_id,
     source_row,
     publisher,

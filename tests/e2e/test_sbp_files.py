@@ -1,0 +1,135 @@
+"""SBP's own files, dropped into the inbox or fetched from a server on 127.0.0.1, become
+validated releases in the marts; bad or foreign files fail by name and change nothing."""
+
+import http.server
+import os
+import shutil
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from e2e_helpers import marts_fingerprint, query
+
+from orchestration import cli
+from orchestration.lib.fetch import FetchTarget, fetch_releases
+from orchestration.lib.record import read_release_file
+
+pytestmark = pytest.mark.e2e
+FIXTURES = REPO / "tests" / "fixtures"
+INBOX = Path(os.environ["ITX_INBOX"])
+GOOD_FILES = {
+    "easydata/trdser_fy26.csv": "easydata_csv",
+    "easydata/trdser_ict_total.json": "easydata_json",
+    "sbp/ebops_jul-may_fy26.xls": "ebops_workbook",
+    "sbp/ebops_jul-mar_fy26.xlsx": "ebops_workbook",
+    "sbp/bpm6_july_2020.xls": "bpm6_summary",
+    "sbp/bpm6_july_2026.xls": "bpm6_summary",
+}
+BAD_FILES = {
+    "sbp/ebops_truncated.xls": "format",
+    "sbp/not_ebops.xlsx": "format",
+    "easydata/xreccom_sample.csv": "dataset",
+    "easydata/trdser_truncated.csv": "row shape",
+}
+
+
+@pytest.fixture
+def clean_inbox(built):
+    """Leave the inbox and the warehouse as the bundled build left them."""
+    yield
+    dropped = [path.name for path in INBOX.iterdir() if path.name != ".gitkeep"]
+    for name in dropped:
+        (INBOX / name).unlink()
+    loaded = query("select count(*) as n from raw.release_figures where source_file in (select unnest(?))", [dropped])
+    if loaded.iloc[0].n:  # the next build removes the releases whose files are gone
+        assert cli.main(["build"]) == 0
+    assert marts_fingerprint() == built
+
+
+def test_every_supported_format_becomes_a_validated_release(clean_inbox):
+    expected = {}
+    for name, file_format in GOOD_FILES.items():
+        target = INBOX / Path(name).name
+        shutil.copy(FIXTURES / name, target)
+        (release,) = read_release_file(target, bundled=False)
+        expected[release.release_id] = (file_format, len(release.figures))
+    assert cli.main(["build"]) == 0
+
+    loaded = query(
+        "select release_id, any_value(source_format) as source_format, count(*) as figures "
+        "from raw.release_figures where release_id in (select unnest(?)) group by 1",
+        [list(expected)],
+    )
+    assert {r.release_id: (r.source_format, r.figures) for r in loaded.itertuples()} == expected
+    validations = query(
+        "select release_id, success from staging.stg_validation_results where release_id in (select unnest(?))",
+        [list(expected)],
+    )
+    assert len(validations) == len(expected) and validations.success.all()
+    traced = (
+        query(
+            "select count(*) as n from core.fct_ict_exports_monthly where release_id in (select unnest(?))",
+            [list(expected)],
+        )
+        .iloc[0]
+        .n
+    )
+    assert traced > 0  # the new releases are the latest publications: their months are the facts
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_a_bad_or_foreign_file_fails_by_name_and_changes_nothing(name, clean_inbox, built, capsys):
+    target = INBOX / Path(name).name
+    shutil.copy(FIXTURES / name, target)
+    assert cli.main(["build"]) == 2
+    err = capsys.readouterr().err
+    assert target.name in err and f": {BAD_FILES[name]}:" in err
+    assert target.exists()
+    assert marts_fingerprint() == built
+
+
+class _FileServer(http.server.BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+
+    def do_GET(self):  # noqa: N802 (the http.server API)
+        body = self.files.get(self.path.split("?")[0])
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def sbp_server():
+    _FileServer.files = {"/ecodata/dt.xls": (FIXTURES / "sbp" / "ebops_jul-may_fy26.xls").read_bytes()}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FileServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_fetched_file_becomes_a_release_dated_by_its_fetch(sbp_server, clean_inbox):
+    target = FetchTarget("ebops_workbook", f"{sbp_server}/ecodata/dt.xls")
+    (first,) = fetch_releases([target], INBOX, backoff_seconds=0.01)
+    (again,) = fetch_releases([target], INBOX, backoff_seconds=0.01)
+    assert (first.status, again.status) == ("downloaded", "unchanged")
+    assert len([p for p in INBOX.iterdir() if p.suffix == ".xls"]) == 1
+
+    assert cli.main(["build"]) == 0
+    today = datetime.now(UTC).date().isoformat()
+    row = query(
+        "select distinct release_id, published_on, published_on_source, source_url, source_format "
+        "from raw.release_figures where source_file = ?",
+        [first.path.name],
+    )
+    assert len(row) == 1
+    assert row.iloc[0].published_on == today and row.iloc[0].published_on_source == "fetched"
+    assert row.iloc[0].source_url == f"{sbp_server}/ecodata/dt.xls"
+    assert row.iloc[0].source_format == "ebops_workbook"

@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
+from conftest import REPO
 
 from orchestration.defs.release_discovery import scan_releases
 from orchestration.defs.sensors import release_inbox_sensor
@@ -21,6 +23,8 @@ def test_a_file_dropped_in_the_inbox_becomes_a_release_run(write_release):
         quiet = release_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
         assert isinstance(quiet, dg.SkipReason)
 
+        workbook = inbox / "dt.xls"
+        shutil.copy(REPO / "tests" / "fixtures" / "sbp" / "ebops_jul-may_fy26.xls", workbook)
         path = write_release(
             "sbp_nov.csv",
             [
@@ -42,11 +46,14 @@ def test_a_file_dropped_in_the_inbox_becomes_a_release_run(write_release):
         try:
             context = dg.build_sensor_context(instance=instance, cursor=cursor)
             requests = release_inbox_sensor(context)
-            assert [r.partition_key for r in requests] == ["sbp-2026-11-18-sbp-nov"]
-            assert "sbp-2026-11-18-sbp-nov" in instance.get_dynamic_partitions("release")
+            keys = sorted(r.partition_key for r in requests)
+            assert keys[0] == "sbp-2026-11-18-sbp-nov" and keys[1].startswith("sbp-") and keys[1].endswith("-dt")
+            assert len(keys) == 2
+            assert set(keys) <= set(instance.get_dynamic_partitions("release"))
             _, errors = scan_releases()
-            assert len(errors) == 1 and "notes.csv, row 1: header" in errors[0]
+            assert len(errors) == 1 and "notes.csv: format: not a release file" in errors[0]
             assert bad.exists()  # reported, and left where it is
         finally:
             path.unlink()
             bad.unlink()
+            workbook.unlink()

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from orchestration.lib.figures import parse_basis, parse_value, printed_precision
-from orchestration.lib.record import Release, period_end
+from orchestration.lib.record import RECORD_COLUMNS, Release, period_end
 
 RAW_FIGURES = "raw.release_figures"
 RAW_VALIDATIONS = "raw.validation_results"
@@ -24,15 +24,7 @@ RAW_HEADER_PERIODS = "raw.release_header_periods"
 RAW_FIGURE_COLUMNS = (
     "release_id",
     "source_row",
-    "period",
-    "series_code",
-    "value_usd_thousand",
-    "basis",
-    "publisher",
-    "published_on",
-    "source_url",
-    "note",
-    "published_on_source",
+    *RECORD_COLUMNS,  # as printed
     "value_number",
     "value_precision",
     "period_end",

@@ -133,24 +133,31 @@ def fetch() -> int:
     return 0
 
 
-def sql(query: str, as_csv: bool) -> int:
+GROWTH_COLUMNS = (
+    "series_code, month, fiscal_year, fiscal_month, value_usd_mn, mom_pct, yoy_pct, fytd_usd_mn, fytd_yoy_pct, "
+    "r12_usd_mn, r12_yoy_pct, share_of_ict_pct"
+)
+
+
+def sql(query: str, as_csv: bool, params: list | None = None, prog: str = "itx sql") -> int:
+    """Run read-only SQL on the warehouse and print a table (or CSV)."""
     import duckdb
 
     settings = get_settings()
     if not settings.warehouse.exists():
-        print(f"itx sql: no warehouse at {settings.warehouse}; run `make run` first", file=sys.stderr)
+        print(f"{prog}: no warehouse at {settings.warehouse}; run `make run` first", file=sys.stderr)
         return 2
     try:
         conn = duckdb.connect(str(settings.warehouse), read_only=True)
     except duckdb.IOException as exc:
-        print(f"itx sql: cannot open {settings.warehouse} read-only (is a build writing it?): {exc}", file=sys.stderr)
+        print(f"{prog}: cannot open {settings.warehouse} read-only (is a build writing it?): {exc}", file=sys.stderr)
         return 2
     try:
-        cursor = conn.execute(query)
+        cursor = conn.execute(query, params or [])
         names = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if names else []
     except duckdb.Error as exc:
-        print(f"itx sql: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     finally:
         conn.close()
@@ -166,12 +173,54 @@ def sql(query: str, as_csv: bool) -> int:
     return 0
 
 
+def asof(day: str, publisher: str | None, series: str, as_csv: bool) -> int:
+    """The growth mart as known on a day: the same columns, plus the vintage and source."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        print(f"itx asof: {day!r} is not a YYYY-MM-DD date", file=sys.stderr)
+        return 2
+    query = (
+        f"select {GROWTH_COLUMNS}, vintage, value_origin, release_id, source_url "
+        "from marts.growth_as_of(cast(? as date), ?) where series_code = ? order by month"
+    )
+    return sql(query, as_csv, [day, publisher or "all", series], prog="itx asof")
+
+
+def revisions(series: str, release: str | None, as_csv: bool) -> int:
+    """How each figure of a series was revised; or what one release changed."""
+    if release:
+        query = (
+            "select series_code, period_month, basis, previous_usd_mn, value_usd_mn, change_usd_mn, change_pct, "
+            "change_kind, previous_release_id from marts.mart_ict_exports_release_changes "
+            "where release_id = ? order by change_kind desc, series_code, period_month, basis"
+        )
+        return sql(query, as_csv, [release], prog="itx revisions")
+    query = (
+        "select period_month, basis, first_usd_mn, first_published_on, latest_usd_mn, latest_published_on, "
+        "revisions, total_revision_usd_mn, total_revision_pct, largest_revision_usd_mn "
+        "from marts.mart_ict_exports_revisions where series_code = ? order by period_month, basis"
+    )
+    return sql(query, as_csv, [series], prog="itx revisions")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="itx", description="Pakistan's IT exports warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="load, validate and model every release through Dagster, then write the brief")
     commands.add_parser("manifest", help="write dbt's manifest, which the Dagster definitions load")
     commands.add_parser("fetch", help="download SBP's current files into the inbox (ITX_FETCH_*_URL)")
+    asof_parser = commands.add_parser("asof", help="the growth mart as known on a day (YYYY-MM-DD)")
+    asof_parser.add_argument("day")
+    asof_parser.add_argument("--publisher", choices=["SBP", "PBS"], help="what one publisher had printed")
+    asof_parser.add_argument("--series", default="ict_total")
+    asof_parser.add_argument("--csv", action="store_true")
+    revisions_parser = commands.add_parser("revisions", help="first and latest values and their revisions")
+    revisions_parser.add_argument("--series", default="ict_total")
+    revisions_parser.add_argument("--release", help="what this release changed, e.g. sbp-2023-08-18")
+    revisions_parser.add_argument("--csv", action="store_true")
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the warehouse")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
@@ -180,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         return build()
     if args.command == "fetch":
         return fetch()
+    if args.command == "asof":
+        return asof(args.day, args.publisher, args.series, args.csv)
+    if args.command == "revisions":
+        return revisions(args.series, args.release, args.csv)
     if args.command == "manifest":
         settings = get_settings()
         settings.export_environment()

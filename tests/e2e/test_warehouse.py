@@ -84,27 +84,35 @@ def test_growth_is_consistent_with_the_marts_own_values(built):
     g = query("select * from marts.mart_ict_exports_growth_monthly").sort_values(["series_code", "month"])
     g["month"] = pd.to_datetime(g["month"])
     g["value_usd_mn"] = g["value_usd_mn"].astype(float)
+    g["fytd_usd_mn"] = g["fytd_usd_mn"].astype(float)
     by_key = g.set_index(["series_code", "month"])
-    checked = {"mom": 0, "yoy": 0, "fytd": 0}
+    checked = {"mom": 0, "yoy": 0, "fytd_sum": 0, "fytd_yoy": 0}
+
+    def growth(current, base):
+        return (current / base - 1) * 100 if pd.notna(current) and pd.notna(base) and base else None
+
     for row in g.itertuples():
-        prev_month = by_key.get("value_usd_mn", {}).get((row.series_code, row.month - pd.DateOffset(months=1)))
-        prev_year = by_key.get("value_usd_mn", {}).get((row.series_code, row.month - pd.DateOffset(months=12)))
-        if prev_month and pd.notna(prev_month):
-            assert row.mom_pct == pytest.approx((row.value_usd_mn / prev_month - 1) * 100, abs=1e-3)
-            checked["mom"] += 1
+        prev_month = by_key["value_usd_mn"].get((row.series_code, row.month - pd.DateOffset(months=1)))
+        year_ago = row.month - pd.DateOffset(months=12)
+        prev_year = by_key["value_usd_mn"].get((row.series_code, year_ago))
+        for name, column, base in (("mom", "mom_pct", prev_month), ("yoy", "yoy_pct", prev_year)):
+            expected = growth(row.value_usd_mn, base)
+            if expected is None:
+                assert pd.isna(getattr(row, column)), (row, column)
+            else:
+                assert getattr(row, column) == pytest.approx(expected, abs=1e-3)
+                checked[name] += 1
+        expected = growth(row.fytd_usd_mn, by_key["fytd_usd_mn"].get((row.series_code, year_ago)))
+        if expected is None:
+            assert pd.isna(row.fytd_yoy_pct)
         else:
-            assert pd.isna(row.mom_pct)
-        if prev_year and pd.notna(prev_year):
-            assert row.yoy_pct == pytest.approx((row.value_usd_mn / prev_year - 1) * 100, abs=1e-3)
-            checked["yoy"] += 1
-        else:
-            assert pd.isna(row.yoy_pct)
-        fy = g[(g.series_code == row.series_code) & (g.fiscal_year == row.fiscal_year) & (g.month <= row.month)]
-        if len(fy) == row.fiscal_month:
-            assert float(row.fytd_usd_mn) == pytest.approx(fy.value_usd_mn.sum(), abs=1e-6)
-            checked["fytd"] += 1
-        else:
-            assert pd.isna(row.fytd_usd_mn)
+            assert row.fytd_yoy_pct == pytest.approx(expected, abs=1e-3)
+            checked["fytd_yoy"] += 1
+        if row.fytd_source == "sum_of_months":
+            fy = g[(g.series_code == row.series_code) & (g.fiscal_year == row.fiscal_year) & (g.month <= row.month)]
+            assert fy.value_usd_mn.notna().sum() == row.fiscal_month
+            assert row.fytd_usd_mn == pytest.approx(fy.value_usd_mn.sum(), abs=1e-6)
+            checked["fytd_sum"] += 1
     assert min(checked.values()) > 20, checked
 
 

@@ -1,0 +1,39 @@
+-- What each release changed: every figure a release printed, against the value known for the
+-- same series, period and basis the day before (both publishers together). A figure is a
+-- revision when a value was known and the new one differs beyond both roundings.
+with figures as (
+    select * from {{ ref('fct_ict_export_figures') }} where value_origin = 'reported'
+),
+known_before as (
+    select f.figure_id, s.value_usd_thousand, s.precision_usd_thousand, s.release_id, s.published_on
+    from figures f
+    join {{ ref('int_figures__selected_asof') }} s
+        on s.scope = 'all'
+        and s.series_code = f.series_code and s.period_month = f.period_month and s.basis = f.basis
+        and s.vintage = (
+            select max(v.vintage) from {{ ref('int_vintages') }} v
+            where v.scope = 'all' and v.vintage < f.vintage
+        )
+)
+select
+    f.release_id,
+    f.publisher,
+    f.vintage as published_on,
+    f.series_code,
+    f.period_month,
+    f.basis,
+    cast(f.value_usd_thousand / 1000 as decimal(18, 4)) as value_usd_mn,
+    cast(k.value_usd_thousand / 1000 as decimal(18, 4)) as previous_usd_mn,
+    k.release_id as previous_release_id,
+    k.published_on as previous_published_on,
+    cast((f.value_usd_thousand - k.value_usd_thousand) / 1000 as decimal(18, 4)) as change_usd_mn,
+    {{ pct_change('f.value_usd_thousand', 'k.value_usd_thousand') }} as change_pct,
+    case
+        when k.figure_id is null then 'new'
+        when abs(f.value_usd_thousand - k.value_usd_thousand)
+             <= (f.precision_usd_thousand + k.precision_usd_thousand) / 2 + 1e-6 then 'confirmed'
+        else 'revised'
+    end as change_kind,
+    f.source_url
+from figures f
+left join known_before k on k.figure_id = f.figure_id

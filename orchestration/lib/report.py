@@ -144,18 +144,31 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
         [month, month, month],
     )
     latest = _rows(conn, "select max(published_on) as day from marts.mart_ict_exports_release_changes")[0]["day"]
-    revisions = [_float(r) for r in _rows(conn, """
+    revisions = [
+        _float(r)
+        for r in _rows(
+            conn,
+            """
         select c.release_id, s.label, c.series_code, m.month_label, c.basis, c.previous_usd_mn, c.value_usd_mn,
                c.change_usd_mn, c.change_pct, c.previous_release_id
         from marts.mart_ict_exports_release_changes c
         join core.dim_series s using (series_code)
         join core.dim_month m on m.month = c.period_month
         where c.published_on = ? and c.change_kind = 'revised'
-        order by s.sort_order, c.period_month, c.basis""", [latest])]
-    releases = _rows(conn, """
+        order by s.sort_order, c.period_month, c.basis""",
+            [latest],
+        )
+    ]
+    releases = _rows(
+        conn,
+        """
         select string_agg(distinct release_id, ', ' order by release_id) as ids
-        from marts.mart_ict_exports_release_changes where published_on = ?""", [latest])[0]["ids"]
-    reconciliation = _rows(conn, """
+        from marts.mart_ict_exports_release_changes where published_on = ?""",
+        [latest],
+    )[0]["ids"]
+    reconciliation = _rows(
+        conn,
+        """
         select c.check_name, c.description, count(i.check_name) as issues
         from (values
             ('children_sum', 'a line''s children add up to more than the line'),
@@ -163,7 +176,8 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
             ('sbp_vs_pbs', 'a PBS figure differs beyond rounding from SBP''s value known that day')
         ) as c(check_name, description)
         left join marts.mart_reconciliation_issues i using (check_name)
-        group by all order by 1""")
+        group by all order by 1""",
+    )
     return Brief(
         month=month,
         month_label=ict["month_label"],

@@ -42,7 +42,6 @@ from orchestration.lib.record import ReleaseFileError
 from orchestration.lib.sources.base import (
     BPM6_SUMMARY,
     ParsedSource,
-    SourceFigure,
     millions_to_thousands,
     normalise_label,
     series_label,
@@ -50,7 +49,7 @@ from orchestration.lib.sources.base import (
 from orchestration.lib.sources.ebops_workbook import (
     MARKS,
     cell,
-    cell_number_text,
+    figures_by_row,
     fiscal_month_period,
     fiscal_year,
     fytd_basis,
@@ -188,23 +187,10 @@ def series_of_row(label: Any) -> str | None:
 
 
 def row_figures(path: Path, rows: list[list[Any]], fiscal_year_index: int, columns: list[PeriodColumn]):
-    seen: dict[str, int] = {}
-    for index in range(fiscal_year_index + 1, len(rows)):
-        row_number = index + 1
-        series = series_of_row(cell(rows[index], 0))
-        if series is None:
-            continue
-        if series in seen:
-            raise ReleaseFileError(path, row_number, "duplicate", f"{series} is also row {seen[series]}")
-        seen[series] = row_number
-        for column in columns:
-            try:
-                millions = cell_number_text(cell(rows[index], column.column))
-            except ValueError as exc:
-                raise ReleaseFileError(path, row_number, "value", f"column {column.column + 1}: {exc}") from exc
-            if millions is not None:
-                value = millions_to_thousands(millions)
-                yield SourceFigure(column.period, series, value, column.basis, column.note, row_number)
+    """One SourceFigure per non-empty cell of the services and ICT rows, scaled to thousands."""
+    return figures_by_row(
+        path, rows, fiscal_year_index + 1, columns, lambda _row, label: series_of_row(label), millions_to_thousands
+    )
 
 
 def edition(rows: list[list[Any]], before: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation
@@ -264,24 +265,39 @@ def series_of_row(path: Path, row_number: int, label: Any) -> str | None:
     return series
 
 
-def credit_figures(path: Path, rows: list[list[Any]], header_index: int, blocks: list[PeriodBlock]):
-    """One SourceFigure per non-empty credit cell of every Services and EBOPS 9 row."""
+def figures_by_row(
+    path: Path,
+    rows: list[list[Any]],
+    first_index: int,
+    columns: list,
+    series_of: Callable[[int, Any], str | None],
+    to_thousands: Callable[[str], str] = lambda text: text,
+):
+    """One SourceFigure per non-empty cell of every row that series_of maps to a series, in the
+    given period columns (objects with .column, .period, .basis, .note). Shared by SBP's tables."""
     seen: dict[str, int] = {}
-    for index in range(header_index + 1, len(rows)):
+    for index in range(first_index, len(rows)):
         row_number = index + 1
-        series = series_of_row(path, row_number, cell(rows[index], 0))
+        series = series_of(row_number, cell(rows[index], 0))
         if series is None:
             continue
         if series in seen:
             raise ReleaseFileError(path, row_number, "duplicate", f"{series} is also row {seen[series]}")
         seen[series] = row_number
-        for block in blocks:
+        for column in columns:
             try:
-                value = cell_number_text(cell(rows[index], block.column))
+                value = cell_number_text(cell(rows[index], column.column))
             except ValueError as exc:
-                raise ReleaseFileError(path, row_number, "value", f"column {block.column + 1}: {exc}") from exc
+                raise ReleaseFileError(path, row_number, "value", f"column {column.column + 1}: {exc}") from exc
             if value is not None:
-                yield SourceFigure(block.period, series, value, block.basis, block.note, row_number)
+                yield SourceFigure(column.period, series, to_thousands(value), column.basis, column.note, row_number)
+
+
+def credit_figures(path: Path, rows: list[list[Any]], header_index: int, blocks: list[PeriodBlock]):
+    """One SourceFigure per non-empty credit cell of every Services and EBOPS 9 row."""
+    return figures_by_row(
+        path, rows, header_index + 1, blocks, lambda row_number, label: series_of_row(path, row_number, label)
+    )
 
 
 def describe(blocks: list[PeriodBlock]) -> str:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from orchestration.defs.fetch import fetch_job
-from orchestration.lib.fetch_schedule import last_download_date, should_fetch
+from orchestration.lib.fetch import last_download_date
+from orchestration.lib.fetch_schedule import should_fetch
 from orchestration.settings import get_settings
 
 KARACHI = ZoneInfo("Asia/Karachi")

@@ -33,15 +33,16 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, quote_plus, unquote
 
 import httpx
 
+from orchestration.lib.record import MANIFEST_SUFFIX
+
 logger = logging.getLogger(__name__)
 
-MANIFEST_SUFFIX = ".manifest.json"
 API_KEY_PARAM = "api_key"
 API_KEY_VARIABLE = "ITX_EASYDATA_API_KEY"
 REDACTED = "REDACTED"
@@ -204,6 +205,12 @@ def _manifests(inbox: Path) -> Iterator[dict]:
             manifest = _load_sidecar(path)
             if manifest is not None:
                 yield manifest
+
+
+def last_download_date(inbox: Path) -> date | None:
+    """The day (UTC) of the newest download in the inbox, from the manifests beside the files."""
+    days = [fetched.date() for m in _manifests(inbox) if (fetched := _parse_time(m.get("fetched_at")))]
+    return max(days, default=None)
 
 
 def _file_sha256(path: Path) -> str:

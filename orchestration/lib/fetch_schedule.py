@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 
 RELEASE_WINDOW = range(16, 23)  # SBP prints its monthly ICT figure 16-22 days after the month
 
@@ -26,14 +24,3 @@ def should_fetch(today: date, last_download: date | None) -> tuple[bool, str]:
     if last_download is not None and last_download >= due:
         return False, f"a new release was downloaded on {last_download} (due from {due})"
     return True, f"no new release since {due}: fetching daily until one appears"
-
-
-def last_download_date(inbox: Path) -> date | None:
-    """The day of the newest download in the inbox, from the fetch manifests beside the files."""
-    days = []
-    for manifest in inbox.glob("*.manifest.json") if inbox.is_dir() else []:
-        try:
-            days.append(date.fromisoformat(json.loads(manifest.read_text())["fetched_at"][:10]))
-        except (ValueError, KeyError, OSError):
-            continue  # a manifest we cannot read says nothing about when SBP last published
-    return max(days, default=None)

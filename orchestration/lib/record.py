@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import csv
 import hashlib
+import importlib
 import io
 import re
 from collections.abc import Iterable
@@ -18,7 +19,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from orchestration.lib.sources.base import RECORD_CSV
+from orchestration.lib.sources.base import (
+    BPM6_SUMMARY,
+    EASYDATA_CSV,
+    EASYDATA_JSON,
+    EBOPS_WORKBOOK,
+    RECORD_CSV,
+)
+
+# A fetched file's manifest lies beside it in the inbox as `<file>.manifest.json`.
+MANIFEST_SUFFIX = ".manifest.json"
 
 RECORD_COLUMNS = (
     "period",
@@ -204,7 +214,7 @@ def _read_sbp_file(path: Path, file_format: str, sha256: str) -> list[Release]:
     """
     from orchestration.lib.fetch import read_manifest
 
-    parsed = _SBP_PARSERS[file_format]()(path)
+    parsed = _sbp_parser(file_format)(path)
     if not parsed.figures:
         raise ReleaseFileError(path, None, "content", f"{parsed.description or file_format}: no ICT export figures")
     manifest = read_manifest(path) or {}
@@ -244,41 +254,24 @@ def _read_sbp_file(path: Path, file_format: str, sha256: str) -> list[Release]:
     return [release]
 
 
-def _sbp_parsers():
-    def easydata_csv():
-        from orchestration.lib.sources.easydata import parse_easydata_csv
-
-        return parse_easydata_csv
-
-    def easydata_json():
-        from orchestration.lib.sources.easydata import parse_easydata_json
-
-        return parse_easydata_json
-
-    def ebops_workbook():
-        from orchestration.lib.sources.ebops_workbook import parse_ebops_workbook
-
-        return parse_ebops_workbook
-
-    def bpm6_summary():
-        from orchestration.lib.sources.bpm6_summary import parse_bpm6_summary
-
-        return parse_bpm6_summary
-
-    return {
-        "easydata_csv": easydata_csv,
-        "easydata_json": easydata_json,
-        "ebops_workbook": ebops_workbook,
-        "bpm6_summary": bpm6_summary,
-    }
+# format -> (module under orchestration.lib.sources, parser); imported only when a file of
+# that format is read, since the workbook parsers pull in calamine
+_SBP_PARSERS = {
+    EASYDATA_CSV: ("easydata", "parse_easydata_csv"),
+    EASYDATA_JSON: ("easydata", "parse_easydata_json"),
+    EBOPS_WORKBOOK: ("ebops_workbook", "parse_ebops_workbook"),
+    BPM6_SUMMARY: ("bpm6_summary", "parse_bpm6_summary"),
+}
 
 
-_SBP_PARSERS = _sbp_parsers()
+def _sbp_parser(file_format: str):
+    module, name = _SBP_PARSERS[file_format]
+    return getattr(importlib.import_module(f"orchestration.lib.sources.{module}"), name)
 
 
 def is_release_candidate(path: Path) -> bool:
     """Files in the inbox worth reading: not hidden, not a fetch manifest, not a placeholder."""
-    return path.is_file() and not path.name.startswith(".") and not path.name.endswith(".manifest.json")
+    return path.is_file() and not path.name.startswith(".") and not path.name.endswith(MANIFEST_SUFFIX)
 
 
 def release_files(releases_dir: Path, inbox: Path) -> list[tuple[Path, bool]]:

@@ -28,7 +28,7 @@ def test_window_start_crosses_the_year():
 
 
 def test_the_last_download_is_read_from_the_manifests(tmp_path):
-    from orchestration.lib.fetch_schedule import last_download_date
+    from orchestration.lib.fetch import last_download_date
 
     assert last_download_date(tmp_path) is None
     (tmp_path / "20260918-dt.xls.manifest.json").write_text('{"fetched_at": "2026-09-18T10:00:00+00:00"}')

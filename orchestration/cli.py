@@ -50,12 +50,33 @@ def _failures(result) -> list[str]:
     return lines
 
 
-def build() -> int:
-    settings = get_settings()
+def _dagster(settings):
+    """The definitions and the instance, with dbt's manifest written first (dagster-dbt loads it)."""
     settings.export_environment()
     settings.inbox.mkdir(parents=True, exist_ok=True)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    _parse_dbt_project(settings)
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    return defs, dg.DagsterInstance.get()
+
+
+def _run_job(defs, instance, job: str, failed: str, **kwargs):
+    """Run a job in this process (recorded in the instance); None, with the reasons printed, on failure."""
+    result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    if result.success:
+        return result
+    print(failed, file=sys.stderr)
+    for line in _failures(result):
+        print(f"  {line}", file=sys.stderr)
+    return None
+
+
+def build() -> int:
+    settings = get_settings()
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
 
     from orchestration.lib import record
 
@@ -64,44 +85,25 @@ def build() -> int:
     except record.ReleaseFileError as exc:
         print(f"itx build: {exc}", file=sys.stderr)
         return 2
-    _parse_dbt_project(settings)
+    defs, instance = _dagster(settings)
 
-    import dagster as dg
+    from orchestration.defs.partitions import register_releases, release_partitions
+    from orchestration.lib.gx_validation import data_docs_index
 
-    from orchestration.definitions import defs
-    from orchestration.defs.partitions import release_partitions
-
-    instance = dg.DagsterInstance.get()
-    existing = set(instance.get_dynamic_partitions(release_partitions.name))
-    new = [rid for rid in releases if rid not in existing]
-    if new:
-        instance.add_dynamic_partitions(release_partitions.name, new)
+    new = register_releases(instance, releases)
     keys = instance.get_dynamic_partitions(release_partitions.name)
     print(
         f"itx build: {len(releases)} releases in {settings.releases_dir} and {settings.inbox} "
         f"({len(new)} new); warehouse {settings.warehouse}"
     )
-
-    ingest = defs.resolve_job_def("ingest_job").execute_in_process(
-        instance=instance,
-        tags={PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]},
-        raise_on_error=False,
-    )
-    if not ingest.success:
-        print("itx build: ingestion failed; nothing downstream ran and the marts are unchanged:", file=sys.stderr)
-        for line in _failures(ingest):
-            print(f"  {line}", file=sys.stderr)
+    tags = {PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]}
+    failed = "itx build: ingestion failed; nothing downstream ran and the marts are unchanged:"
+    if not _run_job(defs, instance, "ingest_job", failed, tags=tags):
         return 1
-    transform = defs.resolve_job_def("transform_job").execute_in_process(instance=instance, raise_on_error=False)
-    if not transform.success:
-        print("itx build: dbt build or the brief failed:", file=sys.stderr)
-        for line in _failures(transform):
-            print(f"  {line}", file=sys.stderr)
+    if not _run_job(defs, instance, "transform_job", "itx build: dbt build or the brief failed:"):
         return 1
-    brief = settings.reports_dir / "latest.html"
     print(
-        f"itx build: done. Brief: {brief}; "
-        f"Data Docs: {settings.gx_dir / 'gx/uncommitted/data_docs/local_site/index.html'}"
+        f"itx build: done. Brief: {settings.reports_dir / 'latest.html'}; Data Docs: {data_docs_index(settings.gx_dir)}"
     )
     return 0
 
@@ -109,20 +111,9 @@ def build() -> int:
 def fetch() -> int:
     """Run the fetch job through Dagster; new files land in the inbox for the next build."""
     settings = get_settings()
-    settings.export_environment()
-    settings.inbox.mkdir(parents=True, exist_ok=True)
-    _parse_dbt_project(settings)
-    import dagster as dg
-
-    from orchestration.definitions import defs
-
-    result = defs.resolve_job_def("fetch_job").execute_in_process(
-        instance=dg.DagsterInstance.get(), raise_on_error=False
-    )
-    if not result.success:
-        print("itx fetch: failed:", file=sys.stderr)
-        for line in _failures(result):
-            print(f"  {line}", file=sys.stderr)
+    defs, instance = _dagster(settings)
+    result = _run_job(defs, instance, "fetch_job", "itx fetch: failed:")
+    if not result:
         return 1
     metadata = result.asset_materializations_for_node("sbp_release_files")[0].metadata
     print(

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.partitions import release_partitions
+from orchestration.defs.partitions import register_releases
 from orchestration.lib import record
 from orchestration.settings import get_settings
 
@@ -23,10 +23,7 @@ def scan_releases() -> tuple[dict[str, str], list[str]]:
 
 def release_run_requests(instance: dg.DagsterInstance, found: dict[str, str], known: dict[str, str]):
     """Add partitions for new releases; one ingest run per new or changed release."""
-    existing = set(instance.get_dynamic_partitions(release_partitions.name))
-    new = [rid for rid in found if rid not in existing]
-    if new:
-        instance.add_dynamic_partitions(release_partitions.name, new)
+    register_releases(instance, found)
     return [
         dg.RunRequest(partition_key=rid, run_key=f"{rid}:{sha}", tags={"itx/trigger": "new release file"})
         for rid, sha in found.items()

@@ -82,11 +82,16 @@ def _validation_definition(gx_dir: Path, expectations_dir: Path, suite_name: str
     )
 
 
+def data_docs_index(gx_dir: Path) -> Path:
+    """Where GX writes the Data Docs index page of the project under gx_dir."""
+    return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
 def build_data_docs(gx_dir: Path) -> Path:
     """Render GX's Data Docs HTML for every validation kept; returns the index page."""
     context = _context(str(gx_dir))
     context.build_data_docs()
-    return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return data_docs_index(gx_dir)
 
 
 def validate_frame(frame, *, suite_name: str, gx_dir: Path, expectations_dir: Path, parameters: dict, run_name: str):

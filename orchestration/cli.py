@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,35 +20,69 @@ PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 
 
 def _parse_dbt_project(settings) -> None:
-    """Write dbt's manifest, which the Dagster definitions load (dagster-dbt needs it)."""
+    """Write dbt's manifest, which the Dagster definitions load (dagster-dbt needs it).
+
+    Skipped when the manifest was written for the same project and the same warehouse file (a
+    stamp beside it says which): dbt takes seconds to start. It is parsed with the profile dbt
+    will build with (the staging copy), so that dbt's own partial parsing applies at build time.
+    """
+    from orchestration.defs.resources import DBT_DATABASE_ENV
+    from orchestration.lib.publication import WarehousePaths, project_fingerprint
+
+    project = settings.dbt_project_dir
+    staging = str(WarehousePaths(settings.warehouse).staging)
+    stamp = project / "target" / ".itx_manifest_stamp"
+    expected = (
+        project_fingerprint(
+            project / "models",
+            project / "macros",
+            project / "seeds",
+            project / "tests",
+            project / "dbt_project.yml",
+            project / "profiles.yml",
+        )
+        + "|"
+        + staging
+    )
+    manifest = project / "target" / "manifest.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == expected:
+        return
     dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
-        [
-            str(dbt),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(settings.dbt_project_dir),
-            "--profiles-dir",
-            str(settings.dbt_project_dir),
-        ],
+        [str(dbt), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)],
         check=True,
+        env={**os.environ, DBT_DATABASE_ENV: staging},
     )
+    stamp.write_text(expected)
 
 
 def _failures(result) -> list[str]:
+    """Why a run failed, one line per failed step or blocking check, without stack traces."""
     import dagster as dg
 
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            lines.append(f"step {event.step_key} failed: {error.message.strip() if error else ''}")
+            message = error.message.strip() if error else ""
+            if error and error.cause and "Failure" not in error.cls_name:
+                message = f"{message} ({error.cause.message.strip()})"
+            lines.append(f"step {event.step_key} failed: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity != dg.AssetCheckSeverity.WARN:
+            if not evaluation.passed and evaluation.severity != dg.AssetCheckSeverity.WARN and not evaluation.partition:
                 lines.append(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed")
     return lines
+
+
+def _only_rejections(result) -> bool:
+    """The ingest failed only because Great Expectations rejected releases (a quarantine, not an error)."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    return bool(failures) and all(
+        e.step_failure_data.user_failure_data is not None
+        and "rejected_releases" in (e.step_failure_data.user_failure_data.metadata or {})
+        for e in failures
+    )
 
 
 def _dagster(settings):
@@ -58,53 +93,164 @@ def _dagster(settings):
     _parse_dbt_project(settings)
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_defs
 
-    return defs, dg.DagsterInstance.get()
+    return build_defs(), dg.DagsterInstance.get()
 
 
-def _run_job(defs, instance, job: str, failed: str, **kwargs):
-    """Run a job in this process (recorded in the instance); None, with the reasons printed, on failure."""
-    result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kwargs)
-    if result.success:
-        return result
-    print(failed, file=sys.stderr)
+def _run_job(defs, instance, job: str, **kwargs):
+    """Run a job in this process, recorded in the instance and tagged with this PID (so that a
+    later build can tell a dead run from a live one)."""
+    from orchestration.defs.runs import process_tags
+    from orchestration.defs.sensors import BUILD_TAG
+
+    tags = {**kwargs.pop("tags", {}), **process_tags(), BUILD_TAG: "1"}
+    return defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, tags=tags, **kwargs)
+
+
+def _print_failure(headline: str, result) -> None:
+    print(headline, file=sys.stderr)
     for line in _failures(result):
         print(f"  {line}", file=sys.stderr)
-    return None
 
 
-def build() -> int:
+def _published(settings):
+    """(publication state, quarantined rows) of the published warehouse; (None, []) if none."""
+    import duckdb
+
+    from orchestration.lib.ingest import published_state
+
+    if not settings.warehouse.exists():
+        return None, []
+    conn = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        state = published_state(conn)
+        try:
+            rejected = conn.execute(
+                "select source_file, release_id, rule, detail from raw.rejected_files order by 1, 2"
+            ).fetchall()
+        except duckdb.CatalogException:
+            rejected = []
+        return state, rejected
+    finally:
+        conn.close()
+
+
+def _print_quarantine(rejected) -> None:
+    print(f"itx build: {len(rejected)} file(s) or release(s) quarantined, not in the marts:", file=sys.stderr)
+    for source_file, release_id, rule, detail in rejected:
+        first = detail.splitlines()
+        lines = first[1:] if release_id else first
+        print(f"  {source_file}" + (f" (release {release_id})" if release_id else "") + f": {rule}", file=sys.stderr)
+        for line in lines[:6]:
+            print(f"    {line.strip()}", file=sys.stderr)
+    print("  Fix or remove each file; the other releases were built and published.", file=sys.stderr)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a build the way Ctrl-C does: the step in progress is abandoned, the staging
+    copy is left for the next build, and the published warehouse is untouched."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
+def build(revalidate: bool = False) -> int:
+    from orchestration.lib.publication import WarehouseBusy, WarehousePaths, writer_lock
+
     settings = get_settings()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-
-    from orchestration.lib import record
-
+    paths = WarehousePaths(settings.warehouse)
+    _stop_on_sigterm()
     try:
-        releases = record.discover_releases(record.release_files(settings.releases_dir, settings.inbox))
-    except record.ReleaseFileError as exc:
+        with writer_lock(paths, purpose="itx build"):
+            return _build_locked(settings, paths, revalidate)
+    except WarehouseBusy as exc:
         print(f"itx build: {exc}", file=sys.stderr)
-        return 2
+        return 3
+    except KeyboardInterrupt:
+        print(
+            "itx build: stopped. The published warehouse and the brief are unchanged; the next build goes on "
+            "from where this one stopped.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _build_locked(settings, paths, revalidate: bool) -> int:
+    from orchestration.lib import record
+    from orchestration.lib.gx_validation import data_docs_index, rules_sha256
+    from orchestration.lib.ingest import releases_to_load, scan_files
+    from orchestration.lib.publication import has_unpublished_work, prepare_staging
+    from orchestration.lib.warehouse import loaded_releases
+
+    scan = scan_files(record.release_files(settings.releases_dir, settings.inbox), max_bytes=settings.max_file_bytes)
+    project = settings.project_fingerprint()
+    state, rejected = _published(settings)
+    latest_brief = settings.reports_dir / "latest.html"
+    if (
+        not revalidate
+        and state is not None
+        and state["files_fingerprint"] == scan.fingerprint
+        and state["project_fingerprint"] == project
+        and latest_brief.exists()
+        and not has_unpublished_work(paths)
+    ):
+        print(
+            f"itx build: nothing new. The warehouse holds exactly the {len(scan.files)} release files present "
+            f"({state['releases']} releases, {state['figures']} figures, "
+            f"published {state['published_at']:%Y-%m-%d %H:%M}); "
+            f"brief: {latest_brief}"
+        )
+        if rejected:
+            _print_quarantine(rejected)
+            return 1
+        return 0
+
     defs, instance = _dagster(settings)
 
-    from orchestration.defs.partitions import register_releases, release_partitions
-    from orchestration.lib.gx_validation import data_docs_index
+    from orchestration.defs.partitions import register_releases, release_partitions, retire_releases
+    from orchestration.defs.runs import fail_dead_runs
 
-    new = register_releases(instance, releases)
-    keys = instance.get_dynamic_partitions(release_partitions.name)
+    for run_id in fail_dead_runs(instance):
+        print(f"itx build: run {run_id} of a process that died is marked failed")
+    rules = rules_sha256(settings.seeds_dir, settings.expectations_dir)
+    import duckdb
+
+    conn = duckdb.connect(str(prepare_staging(paths)))
+    try:
+        to_load = releases_to_load(conn, scan, rules, force=scan.releases if revalidate else ())
+        kept = {rid for rid, (_, source_file) in loaded_releases(conn).items() if source_file in scan.unreadable_files}
+    finally:
+        conn.close()
+    new = register_releases(instance, list(scan.releases))
+    retire_releases(instance, keep=set(scan.releases) | kept)
     print(
-        f"itx build: {len(releases)} releases in {settings.releases_dir} and {settings.inbox} "
-        f"({len(new)} new); warehouse {settings.warehouse}"
+        f"itx build: {len(scan.releases)} releases in {len(scan.files)} files ({len(new)} new, {len(to_load)} to "
+        f"validate, {len(scan.errors)} unreadable); warehouse {settings.warehouse}"
     )
-    tags = {PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]}
-    failed = "itx build: ingestion failed; nothing downstream ran and the marts are unchanged:"
-    if not _run_job(defs, instance, "ingest_job", failed, tags=tags):
+    if to_load:
+        keys = instance.get_dynamic_partitions(release_partitions.name)
+        positions = sorted(keys.index(rid) for rid in to_load)
+        tags = {PARTITION_RANGE_START: keys[positions[0]], PARTITION_RANGE_END: keys[positions[-1]]}
+        result = _run_job(defs, instance, "ingest_job", tags=tags)
+        if not result.success and not _only_rejections(result):
+            _print_failure("itx build: the ingest failed; nothing was published, the warehouse is unchanged:", result)
+            return 1
+    result = _run_job(defs, instance, "transform_job")
+    if not result.success:
+        _print_failure(
+            "itx build: dbt build or the brief failed; nothing was published, the warehouse is unchanged:", result
+        )
         return 1
-    if not _run_job(defs, instance, "transform_job", "itx build: dbt build or the brief failed:"):
-        return 1
+    state, rejected = _published(settings)
     print(
-        f"itx build: done. Brief: {settings.reports_dir / 'latest.html'}; Data Docs: {data_docs_index(settings.gx_dir)}"
+        f"itx build: published {settings.warehouse} ({state['releases']} releases, {state['figures']} figures). "
+        f"Brief: {latest_brief}; Data Docs: {data_docs_index(settings.gx_dir)}"
     )
+    if rejected:
+        _print_quarantine(rejected)
+        return 1
     return 0
 
 
@@ -112,8 +258,9 @@ def fetch() -> int:
     """Run the fetch job through Dagster; new files land in the inbox for the next build."""
     settings = get_settings()
     defs, instance = _dagster(settings)
-    result = _run_job(defs, instance, "fetch_job", "itx fetch: failed:")
-    if not result:
+    result = _run_job(defs, instance, "fetch_job")
+    if not result.success:
+        _print_failure("itx fetch: failed:", result)
         return 1
     metadata = result.asset_materializations_for_node("sbp_release_files")[0].metadata
     print(
@@ -123,6 +270,8 @@ def fetch() -> int:
     )
     return 0
 
+
+READ_STATEMENTS = {"SELECT", "EXPLAIN"}
 
 GROWTH_COLUMNS = (
     "series_code, month, fiscal_year, fiscal_month, value_usd_mn, mom_pct, yoy_pct, fytd_usd_mn, fytd_yoy_pct, "
@@ -138,12 +287,39 @@ def sql(query: str, as_csv: bool, params: list | None = None, prog: str = "itx s
     if not settings.warehouse.exists():
         print(f"{prog}: no warehouse at {settings.warehouse}; run `make run` first", file=sys.stderr)
         return 2
-    try:
-        conn = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.IOException as exc:
-        print(f"{prog}: cannot open {settings.warehouse} read-only (is a build writing it?): {exc}", file=sys.stderr)
+    if not query.strip():
+        print(f'{prog}: no SQL given; e.g. {prog} "select * from marts.mart_data_quality"', file=sys.stderr)
         return 2
     try:
+        # Reads only: the file is opened read-only, and DuckDB is told to touch no other file
+        # (no COPY ... TO, ATTACH, INSTALL or read_csv of other paths), with that setting locked.
+        conn = duckdb.connect(
+            str(settings.warehouse),
+            read_only=True,
+            config={
+                "enable_external_access": False,
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "lock_configuration": True,
+            },
+        )
+    except duckdb.IOException as exc:
+        print(f"{prog}: cannot open {settings.warehouse} read-only: {exc}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            statements = conn.extract_statements(query)
+        except duckdb.Error as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 1
+        refused = [s.type.name for s in statements if s.type.name not in READ_STATEMENTS]
+        if refused:
+            print(
+                f"{prog}: only queries are run here (SELECT, SHOW, DESCRIBE, EXPLAIN); refused: "
+                f"{', '.join(sorted(set(refused)))}. To save a result, use --csv and redirect it to a file.",
+                file=sys.stderr,
+            )
+            return 2
         cursor = conn.execute(query, params or [])
         names = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if names else []
@@ -200,7 +376,12 @@ def revisions(series: str, release: str | None, as_csv: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="itx", description="Pakistan's IT exports warehouse.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="load, validate and model every release through Dagster, then write the brief")
+    build_parser = commands.add_parser(
+        "build", help="load, validate and model every release through Dagster, write the brief, publish"
+    )
+    build_parser.add_argument(
+        "--revalidate", action="store_true", help="validate every release again, even unchanged ones"
+    )
     commands.add_parser("manifest", help="write dbt's manifest, which the Dagster definitions load")
     commands.add_parser("fetch", help="download SBP's current files into the inbox (ITX_FETCH_*_URL)")
     asof_parser = commands.add_parser("asof", help="the growth mart as known on a day (YYYY-MM-DD)")
@@ -217,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     sql_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     args = parser.parse_args(argv)
     if args.command == "build":
-        return build()
+        return build(revalidate=args.revalidate)
     if args.command == "fetch":
         return fetch()
     if args.command == "asof":

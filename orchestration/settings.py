@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# SBP's workbooks are about 1 MB and the bundled record 0.2 MB: 20 MB is far above any real
+# release and far below what would take minutes to validate (ITX_MAX_FILE_MB).
+DEFAULT_MAX_FILE_MB = 20
 
 
 def _path(env_var: str, default: Path) -> Path:
@@ -33,10 +36,27 @@ class Settings:
     dbt_project_dir: Path
     expectations_dir: Path
     dagster_home: Path
+    max_file_bytes: int  # a release file larger than this is refused before it is parsed
 
     @property
     def seeds_dir(self) -> Path:
         return self.dbt_project_dir / "seeds"
+
+    def project_fingerprint(self) -> str:
+        """A hash of what the warehouse is built with besides the release files: the dbt project,
+        the suites and the code under orchestration/lib (see orchestration/lib/publication.py)."""
+        from orchestration.lib.publication import project_fingerprint
+
+        d = self.dbt_project_dir
+        return project_fingerprint(
+            d / "models",
+            d / "macros",
+            d / "seeds",
+            d / "tests",
+            d / "dbt_project.yml",
+            self.expectations_dir,
+            REPO_ROOT / "orchestration" / "lib",
+        )
 
     def fetch_targets(self):
         """SBP's files to fetch: ITX_FETCH_EBOPS_URL, ITX_FETCH_BPM6_URL, ITX_FETCH_EASYDATA_URL."""
@@ -69,4 +89,5 @@ def get_settings() -> Settings:
         dbt_project_dir=REPO_ROOT / "dbt_project",
         expectations_dir=REPO_ROOT / "expectations",
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / "dagster_home"),
+        max_file_bytes=int(float(os.environ.get("ITX_MAX_FILE_MB") or DEFAULT_MAX_FILE_MB) * 1024 * 1024),
     )

@@ -94,13 +94,20 @@ cumulatives as (
     join {{ months }} m on m.month = s.period_month
     where s.basis_kind = 'fytd' and s.basis_months = m.fiscal_month
 ),
--- the cumulative to July is the July month itself
+-- The cumulative to each month, at most one per series and month. The cumulative to July is
+-- the July month itself, however it was printed: stg_release_figures gives a July cumulative
+-- (fytd_Jul) the basis 'month', so one selected row can be both a cumulative and a month and
+-- must count once (else August, derived from it, would come twice).
 previous_cumulative as (
-    select {{ _keys(keys) }} series_code, period_month, value_usd_thousand, figure_id, fiscal_month from cumulatives
-    union all
-    select {{ _keys(keys, 'r') }} r.series_code, r.month, r.value_usd_thousand, r.figure_id, 1
-    from reported r join {{ months }} m on m.month = r.month
-    where m.fiscal_month = 1
+    select {{ _keys(keys, 's') }} s.series_code, s.period_month, s.value_usd_thousand, s.figure_id, m.fiscal_month
+    from {{ selected }} s
+    join {{ months }} m on m.month = s.period_month
+    where (s.basis_kind = 'fytd' and s.basis_months = m.fiscal_month)
+       or (s.basis = 'month' and m.fiscal_month = 1)
+    qualify row_number() over (
+        partition by {{ _keys(keys, 's') }} s.series_code, s.period_month
+        order by s.basis = 'month' desc, s.figure_id
+    ) = 1
 ),
 derived as (
     select

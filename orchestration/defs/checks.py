@@ -1,74 +1,66 @@
-"""Asset checks. The Great Expectations validation of each release is a blocking check on
-raw/release_figures: it runs inside the load, before the release's transaction commits,
-so a release that fails it never reaches the tables dbt reads, and nothing downstream runs."""
+"""Asset keys of the raw layer and the Great Expectations check of each release.
 
-import json
+The GX validation runs inside the ingest, before a release is committed, so a release that fails
+it never reaches the tables dbt reads. Its result is reported on the release's own partition:
+an AssetCheckEvaluation per release (Dagster 1.13's partitioned asset checks) and the summary in
+the partition's materialization.
+"""
 
 import dagster as dg
 
+from orchestration.defs.partitions import release_partitions
 from orchestration.lib.warehouse import LoadOutcome
 
 RAW_FIGURES_KEY = dg.AssetKey(["raw", "release_figures"])
-
-# Written by raw/release_figures as it validates each release (pass or fail), read by dbt.
-validation_results = dg.AssetSpec(
-    key=["raw", "validation_results"],
-    group_name="raw",
-    kinds={"duckdb"},
-    description=(
-        "Every Great Expectations validation of a release: when, which suite, pass or fail, and the "
-        "failed expectations with their offending rows. Written by raw/release_figures; GX's Data Docs "
-        "HTML for the same results is under data/gx."
-    ),
-)
+RAW_VALIDATIONS_KEY = dg.AssetKey(["raw", "validation_results"])
+RAW_HEADER_PERIODS_KEY = dg.AssetKey(["raw", "release_header_periods"])
 
 release_validation_check = dg.AssetCheckSpec(
     name="gx_raw_release_figures",
     asset=RAW_FIGURES_KEY,
-    blocking=True,
+    partitions_def=release_partitions,
     description=(
-        "Great Expectations suite expectations/suites/raw_release_figures.json on every release "
-        "loaded in the run: columns and types, known series, real months, bases that parse, "
-        "non-negative values, no duplicate figure, plausible magnitudes, errata."
+        "Great Expectations suites expectations/suites/raw_release_figures.json (and raw_release_coverage.json "
+        "for files with a header of periods) on the release, before it is committed: columns and types, known "
+        "series, real months, bases that parse, non-negative values, no duplicate figure, plausible magnitudes, "
+        "errata, no date in the future, no page contradicting itself."
     ),
 )
 
 
-def release_validation_result(outcomes: list[LoadOutcome], data_docs: str | None) -> dg.AssetCheckResult:
-    validated = [o for o in outcomes if o.validation is not None]
-    failed = [o for o in validated if not o.validation.success]
-    failures = [
-        {
-            "release": o.release_id,
-            "expectation": f["expectation"],
-            "rule": f["rule"],
-            "rows": f["rows"][:50],
-            "values": f["values"][:5],
-        }
-        for o in failed
-        for f in o.validation.failures
+def failures_table(outcome: LoadOutcome) -> str:
+    rows = [
+        f"| {f['expectation']} | {f['rule']} | {', '.join(map(str, f['rows'][:20]))} | {'; '.join(f['values'][:5])} |"
+        for f in outcome.validation.failures
     ]
-    table = "\n".join(
-        f"| {f['release']} | {f['expectation']} | {f['rule']} | {', '.join(map(str, f['rows'][:20]))} |"
-        for f in failures
-    )
-    return dg.AssetCheckResult(
-        check_name=release_validation_check.name,
+    return "| expectation | rule | file rows | values |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
+def check_evaluation(outcome: LoadOutcome, data_docs: str | None) -> dg.AssetCheckEvaluation:
+    """The GX result of one validated release, on its partition."""
+    validation = outcome.validation
+    metadata = {
+        "release": outcome.release_id,
+        "file": outcome.source_file,
+        "figures": outcome.rows,
+        "suite": validation.suite_name,
+        "expectations_evaluated": validation.evaluated,
+        "expectations_failed": len(validation.failures),
+    }
+    if validation.failures:
+        metadata["failures"] = dg.MetadataValue.md(failures_table(outcome))
+    if data_docs:
+        metadata["data_docs"] = dg.MetadataValue.path(data_docs)
+    return dg.AssetCheckEvaluation(
         asset_key=RAW_FIGURES_KEY,
-        passed=not failed,
+        check_name=release_validation_check.name,
+        passed=validation.success,
         severity=dg.AssetCheckSeverity.ERROR,
+        partition=outcome.release_id,
         description=(
-            f"{len(validated) - len(failed)} of {len(validated)} releases validated passed"
-            + (f"; failed: {', '.join(o.release_id for o in failed)}" if failed else "")
+            f"{outcome.release_id} ({outcome.source_file}): {validation.evaluated} expectations, "
+            + ("all passed" if validation.success else f"{len(validation.failures)} failed")
         ),
-        metadata={
-            "releases_validated": len(validated),
-            "releases_failed": len(failed),
-            "releases_unchanged": sum(o.status == "unchanged" for o in outcomes),
-            "failures": dg.MetadataValue.md(
-                "| release | expectation | rule | rows |\n|---|---|---|---|\n" + table if failures else "none"
-            ),
-            "failures_json": dg.MetadataValue.json(json.loads(json.dumps(failures, default=str))),
-            **({"data_docs": dg.MetadataValue.path(data_docs)} if data_docs else {}),
-        },
+        metadata=metadata,
     )
+

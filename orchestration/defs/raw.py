@@ -1,93 +1,156 @@
-"""raw/release_figures: every figure of every release, as printed, with its provenance."""
+"""The raw layer: every figure of every release as printed, its validations and its header.
 
-from datetime import UTC, datetime
+One multi-asset, partitioned by release: one step brings raw in line with the release files for
+the partitions of the run (plus the removal of releases whose file is gone), validating the new
+or changed releases together. Each release's partition gets its own events: materialized, with
+its validation summary, when it was loaded or is unchanged; left failed, with its failures, when
+Great Expectations rejected it (the release is quarantined, the others of the run are kept).
+"""
+
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from orchestration.defs.checks import RAW_FIGURES_KEY, release_validation_check, release_validation_result
+from orchestration.defs.checks import (
+    RAW_FIGURES_KEY,
+    RAW_HEADER_PERIODS_KEY,
+    RAW_VALIDATIONS_KEY,
+    check_evaluation,
+    release_validation_check,
+)
 from orchestration.defs.partitions import release_partitions
-from orchestration.defs.resources import WAREHOUSE_POOL, ReleaseFilesResource, WarehouseResource
-from orchestration.lib import record
-from orchestration.lib.warehouse import RAW_FIGURES, LoadOutcome, delete_release, ensure_raw_tables, load_release
+from orchestration.defs.resources import ReleaseFilesResource, WarehouseResource
+
+# Tags on runs started by `itx build` and by the inbox sensor: such runs load only what changed.
+TRIGGER_TAG = "itx/trigger"
 
 
-@dg.asset(
-    key=RAW_FIGURES_KEY,
-    group_name="raw",
+class IngestConfig(dg.Config):
+    """`force`: validate and load the run's releases again even if unchanged (after a change of
+    the suites or the errata, say). Unset: forced for a one-release run started by hand in the UI,
+    not for the runs of the sensor or of `itx build`."""
+
+    force: bool | None = None
+
+
+@dg.multi_asset(
+    name="raw_releases",
+    specs=[
+        dg.AssetSpec(
+            RAW_FIGURES_KEY,
+            group_name="raw",
+            kinds={"duckdb"},
+            skippable=True,
+            description=(
+                "Every figure of every release, as printed, with provenance (release id, source URL, file "
+                "name and sha256, loaded-at). One partition per release; committed only if Great Expectations "
+                "passes."
+            ),
+        ),
+        dg.AssetSpec(
+            RAW_VALIDATIONS_KEY,
+            group_name="raw",
+            kinds={"duckdb"},
+            skippable=True,
+            description=(
+                "Every Great Expectations validation of a release (pass or fail, with a bounded sample of the "
+                "failing rows); and raw.rejected_files, what is quarantined now: files that cannot be read and "
+                "releases that failed validation."
+            ),
+        ),
+        dg.AssetSpec(
+            RAW_HEADER_PERIODS_KEY,
+            group_name="raw",
+            kinds={"duckdb"},
+            skippable=True,
+            description="The (period, basis) pairs the header of an SBP file announces, checked against its figures.",
+        ),
+    ],
+    check_specs=[release_validation_check],
     partitions_def=release_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    check_specs=[release_validation_check],
-    pool=WAREHOUSE_POOL,
-    kinds={"duckdb", "python"},
-    description=(
-        "Every figure of every release, as printed, with provenance (release id, source URL, "
-        "file name and sha256, loaded-at). One partition per release; a load replaces exactly "
-        "that release's rows in one transaction, committed only if Great Expectations passes."
-    ),
+    # Dagster requires a declared check's result unless the asset can be subset; results here are
+    # events on each release's partition instead, so the step declares itself subsettable
+    can_subset=True,
 )
-def release_figures(
+def raw_releases(
     context: dg.AssetExecutionContext,
+    config: IngestConfig,
     warehouse: WarehouseResource,
     release_files: ReleaseFilesResource,
 ):
-    from orchestration.lib.gx_validation import build_data_docs, validate_release
+    from orchestration.lib.gx_validation import build_data_docs, data_docs_index, rules_sha256, validate_staged
+    from orchestration.lib.ingest import ingest, releases_to_load
 
-    releases = record.discover_releases(
-        record.release_files(release_files.path("releases_dir"), release_files.path("inbox"))
-    )
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    outcomes: list[LoadOutcome] = []
+    keys = list(context.partition_keys)
+    force = config.force
+    if force is None:
+        force = len(keys) == 1 and TRIGGER_TAG not in context.run.tags
+    scan = release_files.scan()
+    for error in scan.errors:
+        context.log.warning(f"quarantined: {error}")
+    rules = rules_sha256(release_files.path("seeds_dir"), release_files.path("expectations_dir"))
+    gx_dir = release_files.path("gx_dir")
 
-    def validate(conn, release_id):
-        return validate_release(
+    def validate(conn):
+        return validate_staged(
             conn,
-            release_id,
             seeds_dir=release_files.path("seeds_dir"),
-            gx_dir=release_files.path("gx_dir"),
+            gx_dir=gx_dir,
             expectations_dir=release_files.path("expectations_dir"),
-            run_name=f"{release_id}:{context.run.run_id}",
+            run_name=f"ingest:{context.run.run_id}",
+            build_date=date.today(),
         )
 
-    with warehouse.get_connection() as conn:
-        ensure_raw_tables(conn)
-        for key in context.partition_keys:
-            release = releases.get(key)
-            if release is None:
-                # The release's file is gone from the releases folder and the inbox: its
-                # figures go too, so the warehouse says what the files say.
-                delete_release(conn, key, keep_validations=False)
-                context.log.warning(f"release {key}: no file holds it any more; its rows were removed")
-                continue
-            outcome = load_release(conn, release, validate, loaded_at=loaded_at, run_id=context.run.run_id)
-            outcomes.append(outcome)
-            if outcome.status == "rejected":
-                context.log.error(outcome.validation.describe(key, release.source_file.name))
-        total = conn.execute(f"select count(*), count(distinct release_id) from {RAW_FIGURES}").fetchone()
+    with warehouse.writer(purpose=f"Dagster run {context.run.run_id[:8]}") as conn:
+        wanted = set(releases_to_load(conn, scan, rules, force=keys if force else ()))
+        to_load = [k for k in keys if k in wanted]
+        report = ingest(
+            conn,
+            scan,
+            to_load,
+            validate,
+            loaded_at=datetime.now(UTC).replace(tzinfo=None),
+            run_id=context.run.run_id,
+            rules=rules,
+            unchanged=[k for k in keys if k not in wanted],
+        )
+    missing = [k for k in keys if k not in scan.releases]
+    for key in missing:
+        context.log.warning(f"release {key}: no file holds it any more; its rows are removed")
 
     data_docs = None
-    if any(o.validation is not None for o in outcomes):
-        data_docs = str(build_data_docs(release_files.path("gx_dir")))
+    if to_load:
+        data_docs = str(build_data_docs(gx_dir))
+    elif data_docs_index(gx_dir).exists():
+        data_docs = str(data_docs_index(gx_dir))
 
-    check_result = release_validation_result(outcomes, data_docs)
-    rejected = [o for o in outcomes if o.status == "rejected"]
+    for outcome in report.outcomes:
+        if outcome.release_id not in keys:
+            continue
+        if outcome.validation is not None:
+            context.log_event(check_evaluation(outcome, data_docs))
+        if outcome.status in ("loaded", "unchanged"):
+            metadata = {"status": outcome.status, "file": outcome.source_file, "figures": outcome.rows}
+            if outcome.validation is not None:
+                metadata["expectations_evaluated"] = outcome.validation.evaluated
+                metadata["validation"] = "passed"
+            if data_docs:
+                metadata["data_docs"] = dg.MetadataValue.path(data_docs)
+            for key in (RAW_FIGURES_KEY, RAW_VALIDATIONS_KEY, RAW_HEADER_PERIODS_KEY):
+                context.log_event(
+                    dg.AssetMaterialization(asset_key=key, partition=outcome.release_id, metadata=metadata)
+                )
+    rejected = report.by_status("rejected")
+    context.log.info(
+        f"{len(report.by_status('loaded'))} loaded, {len(report.by_status('unchanged'))} unchanged, "
+        f"{len(rejected)} rejected, {len(report.by_status('removed'))} removed; "
+        f"{len(scan.errors)} unreadable file(s)"
+    )
+    # every result above is an event on its release's partition; the step has no output of its own
+    yield from ()
     if rejected:
-        # The rejected releases were rolled back: nothing of them is materialized.
-        yield check_result
         raise dg.Failure(
-            description="\n".join(
-                o.validation.describe(o.release_id, releases[o.release_id].source_file.name) for o in rejected
-            ),
+            description="\n".join(o.validation.describe(o.release_id, o.source_file) for o in rejected),
             metadata={"rejected_releases": [o.release_id for o in rejected]},
         )
-    yield dg.MaterializeResult(
-        asset_key=RAW_FIGURES_KEY,
-        metadata={
-            "releases_in_run": len(context.partition_keys),
-            "releases_loaded": sum(o.status == "loaded" for o in outcomes),
-            "releases_unchanged": sum(o.status == "unchanged" for o in outcomes),
-            "figures_in_run": sum(o.rows for o in outcomes),
-            "figures_in_warehouse": total[0],
-            "releases_in_warehouse": total[1],
-        },
-    )
-    yield check_result

@@ -9,15 +9,17 @@ when a validation runs: it takes seconds to import.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from orchestration.lib.warehouse import ValidationOutcome
+from orchestration.lib.warehouse import FAILURE_SAMPLE_ROWS, ValidationOutcome
 
 DATA_SOURCE = "itx_warehouse"
 RELEASE_SUITE = "raw_release_figures"
@@ -31,15 +33,31 @@ def known_series_codes(seeds_dir: Path) -> list[str]:
         return [row["series_code"] for row in csv.DictReader(fh)]
 
 
-def release_frame(conn: duckdb.DuckDBPyConnection, release_id: str, seeds_dir: Path):
+def staged_frame(conn: duckdb.DuckDBPyConnection, seeds_dir: Path, build_date: date):
+    """The frame of every staged release (see validation_frame.sql)."""
     return conn.execute(
         _FRAME_SQL.read_text(),
         {
-            "release_id": release_id,
             "errata_csv": str(seeds_dir / "errata.csv"),
             "hierarchy_csv": str(seeds_dir / "series_hierarchy.csv"),
+            "build_date": build_date,
         },
     ).df()
+
+
+def rules_sha256(seeds_dir: Path, expectations_dir: Path) -> str:
+    """What the validation of a release depends on besides the release: the suites, the frames'
+    SQL, the errata and the hierarchy. A release validated under other rules is validated again."""
+    digest = hashlib.sha256()
+    for path in [
+        *sorted((Path(expectations_dir) / "suites").glob("*.json")),
+        _FRAME_SQL,
+        _COVERAGE_SQL,
+        Path(seeds_dir) / "errata.csv",
+        Path(seeds_dir) / "series_hierarchy.csv",
+    ]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def load_suite_json(expectations_dir: Path, name: str) -> dict[str, Any]:
@@ -95,61 +113,156 @@ def build_data_docs(gx_dir: Path) -> Path:
 
 
 def validate_frame(frame, *, suite_name: str, gx_dir: Path, expectations_dir: Path, parameters: dict, run_name: str):
-    """Validate a DataFrame against a suite; returns the outcome with the offending rows."""
+    """Validate a frame keyed by (release_id, row_id) against a suite in one GX run.
+
+    Returns {release_id: [failure, ...]} for the releases with failing rows, the failures of the
+    whole frame (table-level expectations) under None, and the number of expectations evaluated.
+    GX's stored result (behind Data Docs) keeps a bounded sample of the failing rows.
+    """
     from great_expectations.core.run_identifier import RunIdentifier
 
     definition = _validation_definition(Path(gx_dir), Path(expectations_dir), suite_name)
     suite_result = definition.run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ["release_id", "row_id"],
+            "partial_unexpected_count": FAILURE_SAMPLE_ROWS,
+        },
         run_id=RunIdentifier(run_name=run_name),
     )
-    failures = []
+    failures: dict[str | None, list[dict]] = {}
     for r in suite_result.results:
         if r.success:
             continue
         config = r.expectation_config
         details = r.result or {}
-        rows = [
-            (idx.get("row_id") if isinstance(idx, dict) else idx) for idx in details.get("unexpected_index_list") or []
-        ]
-        failures.append(
-            {
-                "expectation": config.type,
-                "column": config.kwargs.get("column")
-                or config.kwargs.get("column_A")
-                or config.kwargs.get("column_list"),
-                "rule": (config.meta or {}).get("rule", ""),
-                "rows": rows,
-                "values": [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:10]],
-                "observed": str(details.get("observed_value", ""))[:200] or None,
-                "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
-            }
-        )
-    return ValidationOutcome(suite_name, bool(suite_result.success), len(suite_result.results), failures)
+        column = config.kwargs.get("column") or config.kwargs.get("column_A") or config.kwargs.get("column_list")
+        index = details.get("unexpected_index_list")
+        base = {
+            "expectation": config.type,
+            "column": column,
+            "rule": (config.meta or {}).get("rule", ""),
+            "observed": str(details.get("observed_value", ""))[:200] or None,
+            "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
+        }
+        if not index:  # a table-level expectation: the whole frame fails it
+            failures.setdefault(None, []).append({**base, "rows": [], "row_count": 0, "values": []})
+            continue
+        by_release: dict[str, list] = {}
+        for idx in index:
+            row = idx["row_id"]
+            by_release.setdefault(idx["release_id"], []).append(row.item() if hasattr(row, "item") else row)
+        for release_id, rows in by_release.items():
+            failures.setdefault(release_id, []).append(
+                {
+                    **base,
+                    "rows": rows[:FAILURE_SAMPLE_ROWS],
+                    "row_count": len(rows),
+                    "values": _printed_values(frame, release_id, rows[:10], column),
+                }
+            )
+    _trim_stored_result(definition, suite_result)
+    return failures, len(suite_result.results)
+
+
+def _printed_values(frame, release_id: str, rows: list, column) -> list[str]:
+    """The failing values as the file printed them: a value that is not a number shows its text
+    ('n/a', '385,420'), not NaN; a rule on two columns shows both."""
+    picked = frame[(frame["release_id"] == release_id) & (frame["row_id"].isin(rows))]
+    if column == "value_number" or column in ("monthly_equivalent_usd_mn", "plausible_max_monthly_usd_mn"):
+        columns = ["value_usd_thousand"] + (["series_code", "basis"] if column != "value_number" else [])
+    elif isinstance(column, list):
+        columns = [c for c in column if c != "release_id"]
+    elif column in ("days_after_build_date",):
+        columns = ["published_on"]
+    elif column in ("unnamed_press_error", "spread_beyond_rounding", "children_sum_mismatch"):
+        columns = ["series_code", "period", "basis", "value_usd_thousand"]
+    else:
+        columns = [column] if column in picked.columns else []
+    out = []
+    for _, row in picked.head(10).iterrows():
+        parts = [_plain(row[c]) for c in columns]
+        out.append(parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")")
+    return out
+
+
+def _trim_stored_result(definition, suite_result) -> None:
+    """Rewrite GX's stored result of this run with at most FAILURE_SAMPLE_ROWS failing rows per
+    expectation, so a file of a million bad rows leaves kilobytes, not gigabytes, in data/gx."""
+    trimmed = False
+    for r in suite_result.results:
+        details = r.result or {}
+        for key in (
+            "unexpected_list",
+            "unexpected_index_list",
+            "partial_unexpected_list",
+            "partial_unexpected_index_list",
+            "partial_unexpected_counts",
+        ):
+            value = details.get(key)
+            if isinstance(value, list) and len(value) > FAILURE_SAMPLE_ROWS:
+                details[key] = value[:FAILURE_SAMPLE_ROWS]
+                trimmed = True
+        if isinstance(details.get("unexpected_index_query"), str):
+            details.pop("unexpected_index_query")
+    if not trimmed:
+        return
+    try:
+        store = definition._validation_results_store  # noqa: SLF001 -- GX has no public rewrite
+        key = _stored_key(store, suite_result)
+        if key is not None:
+            store.set(key, suite_result)
+    except Exception:  # noqa: BLE001 -- trimming is best effort; the result stays as GX stored it
+        pass
+
+
+def _stored_key(store, suite_result):
+    run_id = suite_result.meta.get("run_id")
+    for key in store.list_keys():
+        if getattr(key, "run_id", None) == run_id:
+            return key
+    return None
 
 
 def _plain(value) -> str:
     """A value as a person would write it (no numpy wrappers)."""
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(_plain(v) for v in value) + ")"
+    try:
+        import pandas as pd
+
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "(empty)"
+    except (TypeError, ValueError):
+        pass
     return str(value.item() if hasattr(value, "item") else value)
 
 
-def validate_release(conn, release_id: str, *, seeds_dir: Path, gx_dir: Path, expectations_dir: Path, run_name: str):
-    """Every suite that applies to the release; one outcome listing every failure."""
-    outcome = validate_frame(
-        release_frame(conn, release_id, seeds_dir),
+def validate_staged(
+    conn, *, seeds_dir: Path, gx_dir: Path, expectations_dir: Path, run_name: str, build_date: date
+) -> tuple[dict[str, ValidationOutcome], list[dict]]:
+    """Validate every staged release of the run with one GX run per suite.
+
+    Returns an outcome per staged release, and the failures that concern the whole frame
+    (which fail every release of the run).
+    """
+    frame = staged_frame(conn, Path(seeds_dir), build_date)
+    release_ids = list(dict.fromkeys(frame["release_id"]))
+    failures, evaluated = validate_frame(
+        frame,
         suite_name=RELEASE_SUITE,
         gx_dir=gx_dir,
         expectations_dir=expectations_dir,
         parameters={"known_series_codes": known_series_codes(seeds_dir)},
         run_name=run_name,
     )
-    coverage = conn.execute(_COVERAGE_SQL.read_text(), {"release_id": release_id}).df()
-    if coverage["in_header"].any():
-        covered = validate_frame(
+    suite_names = {rid: RELEASE_SUITE for rid in release_ids}
+    evaluated_by = {rid: evaluated for rid in release_ids}
+    coverage = conn.execute(_COVERAGE_SQL.read_text()).df()
+    if len(coverage):
+        covered, coverage_evaluated = validate_frame(
             coverage,
             suite_name=COVERAGE_SUITE,
             gx_dir=gx_dir,
@@ -157,18 +270,29 @@ def validate_release(conn, release_id: str, *, seeds_dir: Path, gx_dir: Path, ex
             parameters={},
             run_name=run_name,
         )
-        for failure in covered.failures:
-            # name the header entries, since this frame has no file rows
-            failure["rows"] = [
-                f"{p} {b}" for p, b in coverage.loc[~_passes(coverage, failure), ["period", "basis"]].values
-            ]
-        outcome = ValidationOutcome(
-            f"{RELEASE_SUITE}+{COVERAGE_SUITE}",
-            outcome.success and covered.success,
-            outcome.evaluated + covered.evaluated,
-            outcome.failures + covered.failures,
+        for release_id in coverage["release_id"].unique():
+            suite_names[release_id] = f"{RELEASE_SUITE}+{COVERAGE_SUITE}"
+            evaluated_by[release_id] = evaluated + coverage_evaluated
+        for release_id, found in covered.items():
+            for failure in found:
+                # name the header entries, since this frame has no file rows
+                mine = coverage[coverage["release_id"] == release_id]
+                bad = mine.loc[~_passes(mine, failure), ["period", "basis"]].values
+                failure["rows"] = [f"{p} {b}" for p, b in bad][:FAILURE_SAMPLE_ROWS]
+                failure["row_count"] = len(bad)
+                failure["values"] = []
+            failures.setdefault(release_id, []).extend(found)
+    frame_failures = failures.pop(None, [])
+    outcomes = {
+        rid: ValidationOutcome(
+            suite_names[rid],
+            not failures.get(rid) and not frame_failures,
+            evaluated_by[rid],
+            failures.get(rid, []) + frame_failures,
         )
-    return outcome
+        for rid in release_ids
+    }
+    return outcomes, frame_failures
 
 
 def _passes(coverage, failure):

@@ -13,7 +13,7 @@ import hashlib
 import importlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,12 @@ from orchestration.lib.sources.base import (
     EBOPS_WORKBOOK,
     RECORD_CSV,
 )
+
+# A file over this size is refused before it is read; settings pass ITX_MAX_FILE_MB instead.
+MAX_RELEASE_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_MB_VARIABLE = "ITX_MAX_FILE_MB"
+_MB = 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
 
 # A fetched file's manifest lies beside it in the inbox as `<file>.manifest.json`.
 MANIFEST_SUFFIX = ".manifest.json"
@@ -50,8 +56,37 @@ _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
+# Every rule a ReleaseFileError can name, and what it means. The message is
+# "<path>[, row N]: <rule>: <detail>"; the detail says what was found.
+RULES = {
+    # the file as a whole (read_release_file, sources/detect.py)
+    "size": "the file is over the size limit (ITX_MAX_FILE_MB); it is not read",
+    "empty": "the file has no content (0 bytes, or only blanks and a byte order mark)",
+    "encoding": "a text file that is not UTF-8: the row, byte offset and value of the first bad byte",
+    "delimiter": "a CSV header of a known layout, separated by something other than commas",
+    "header": "a header with some of a layout's columns, but columns missing, unknown, repeated or out of order",
+    "json": "JSON that does not parse, or EasyData columns without rows",
+    "workbook": "an .xls/.xlsx that calamine cannot read (truncated or corrupt)",
+    "sheet": "a workbook that opens but has no sheet 'EBOPS ' nor 'BPM6_Summary'",
+    "format": "a file that resembles none of the formats this warehouse reads",
+    # the rows of a file (here and in the parsers under sources/)
+    "row shape": "a row with another number of fields than the header",
+    "publisher": "a publisher other than SBP or PBS",
+    "published_on": "a date that is not YYYY-MM-DD, or no date and no period to estimate one from",
+    "content": "a file of a known format that holds no figures",
+    "value": "a workbook or EasyData cell that should hold a number but holds text (shown as printed)",
+    "unit": "values in a unit other than the layout's",
+    "label": "an EBOPS code printed with the label of another line",
+    "duplicate": "a series (and month) printed twice",
+    "dataset": "an EasyData series of another dataset",
+    "observation date": "an EasyData date that is not a month end (DD-Mon-YYYY)",
+    "release id": "the same release in two files",
+    "unreadable": "the file cannot be opened at all (the operating system's reason)",
+}
+
+
 class ReleaseFileError(ValueError):
-    """A release file that cannot be read; the message names the file, row and rule."""
+    """A release file that cannot be read; the message names the file, row and rule (RULES)."""
 
     def __init__(self, path: Path | str, row: int | None, rule: str, detail: str):
         where = f"{path}" if row is None else f"{path}, row {row}"
@@ -126,45 +161,95 @@ def release_id_for(publisher: str, published_on: date, estimated: bool, file_tag
     return "-".join(parts)
 
 
-def read_release_file(path: Path, *, bundled: bool) -> list[Release]:
+def read_release_file(path: Path, *, bundled: bool, max_bytes: int | None = None) -> list[Release]:
     """The releases in one file of any supported format, recognised from its content.
 
     Only what a release's identity needs is enforced here (a recognised layout, a known
     publisher, a date or a way to estimate one); every other rule is a Great Expectations
     expectation run on the loaded release, so it is reported with the release it belongs to.
+    A file over max_bytes (default MAX_RELEASE_FILE_BYTES) is refused before it is read.
+    Raises ReleaseFileError naming the rule (RULES) and, where there is one, the row.
     """
-    from orchestration.lib.sources.detect import detect_format
+    from orchestration.lib.sources.detect import identify_format
 
-    raw = path.read_bytes()
+    limit = MAX_RELEASE_FILE_BYTES if max_bytes is None else max_bytes
+    _check_size(path, path.stat().st_size, limit)
+    with path.open("rb") as fh:
+        raw = fh.read(limit + 1)  # the file may have grown since stat
+    _check_size(path, len(raw), limit)
     sha256 = hashlib.sha256(raw).hexdigest()
-    file_format = detect_format(path)
-    if file_format is None:
-        raise ReleaseFileError(
-            path,
-            None,
-            "format",
-            "not a release file this warehouse reads (the public-record CSV layout, an SBP EasyData CSV or "
-            "API JSON, the EBOPS workbook or the BPM6 summary); left where it is",
-        )
+    file_format = identify_format(path)
     if file_format == RECORD_CSV:
         return _read_record_csv(path, raw, sha256, bundled=bundled)
     return _read_sbp_file(path, file_format, sha256)
 
 
-def _read_record_csv(path: Path, raw: bytes, sha256: str, *, bundled: bool) -> list[Release]:
-    """Group the rows of one record-layout CSV into releases, one per (publisher, day)."""
+def _check_size(path: Path, size: int, limit: int) -> None:
+    """Rule "size": '25.3 MB is over the limit of 20 MB (ITX_MAX_FILE_MB)'; in bytes as well
+    when the two round to the same tenth of a MB."""
+    if size <= limit:
+        return
+    size_text, limit_text = f"{size / _MB:.1f}", f"{limit / _MB:.1f}"
+    detail = f"{size_text} MB is over the limit of {limit_text.removesuffix('.0')} MB"
+    if float(size_text) <= float(limit_text):
+        detail = f"{size_text} MB ({size:,} bytes) is over the limit of {limit_text} MB, {limit:,} bytes"
+    raise ReleaseFileError(path, None, "size", f"{detail} ({MAX_FILE_MB_VARIABLE})")
+
+
+def decode_utf8(path: Path | str, raw: bytes, *, hint: str = "") -> str:
+    """The bytes as UTF-8 text (a byte order mark dropped); rule "encoding" names the row
+    (line), the byte offset within the file and the value of the first byte that is not UTF-8."""
+    bom = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
     try:
-        text = raw.decode("utf-8-sig")
+        return raw[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ReleaseFileError(path, None, "encoding", f"not UTF-8 text ({exc.reason})") from exc
+        offset = bom + exc.start
+        row = raw.count(b"\n", 0, offset) + 1
+        column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+        advice = f"{hint}: save it as UTF-8" if hint else "save the file as UTF-8 (e.g. Excel's 'CSV UTF-8')"
+        raise ReleaseFileError(
+            path,
+            row,
+            "encoding",
+            f"not UTF-8 text: byte 0x{raw[offset]:02X} at byte offset {offset} of the file "
+            f"(byte {column} of the row) cannot be read ({exc.reason}); {advice}",
+        ) from exc
+
+
+def columns_difference(found: Sequence[str], expected: Sequence[str], *, order: bool = True) -> str:
+    """How a header differs from a layout's columns: 'missing: note; unknown: comment'.
+    With order, the same columns in another order are a difference too."""
+    named = [name or f"(unnamed column {number})" for number, name in enumerate(found, start=1)]
+    missing = [c for c in expected if c not in found]
+    unknown = [n for n, c in zip(named, found, strict=True) if c not in expected]
+    repeated = [c for c in expected if list(found).count(c) > 1]
+    parts = [
+        f"{label}: {', '.join(names)}"
+        for label, names in (("missing", missing), ("unknown", unknown), ("repeated", repeated))
+        if names
+    ]
+    if not parts and order and tuple(found) != tuple(expected):
+        parts.append(f"the columns are in another order: {','.join(found)}")
+    return "; ".join(parts) or "the columns are the layout's"
+
+
+def _read_record_csv(path: Path, raw: bytes, sha256: str, *, bundled: bool) -> list[Release]:
+    """Group the rows of one record-layout CSV into releases, one per (publisher, day).
+
+    Every field is kept as printed (whitespace trimmed): a value that is not a number stays
+    text here and is reported, as printed, by Great Expectations."""
+    text = decode_utf8(path, raw)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
-        raise ReleaseFileError(path, None, "header", "the file is empty")
+        raise ReleaseFileError(path, None, "empty", "the file is empty")
     header = [h.strip() for h in header]
     if tuple(header) != RECORD_COLUMNS:
         raise ReleaseFileError(
-            path, 1, "header", f"expected columns {','.join(RECORD_COLUMNS)}; found {','.join(header)}"
+            path,
+            1,
+            "header",
+            f"{columns_difference(header, RECORD_COLUMNS)} (the record layout: {','.join(RECORD_COLUMNS)})",
         )
     file_tag = None if bundled else path.stem
     releases: dict[str, Release] = {}

@@ -36,6 +36,7 @@ class Brief:
     latest_release: str = ""
     revisions: list[dict] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
 
 
 def _fmt_pct(value) -> str:
@@ -61,15 +62,12 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
     if not quality:
         raise BriefNotReady("marts.mart_data_quality is empty: build the warehouse first")
     quality = quality[0]
-    if quality["releases_failing_validation"]:
-        failing = [
-            r["release_id"]
-            for r in _rows(conn, "select release_id from staging.stg_validation_results where not success order by 1")
-        ]
-        raise BriefNotReady(
-            f"not writing the brief: {len(failing)} release(s) failed Great Expectations validation: "
-            + ", ".join(failing)
-        )
+    # Quarantined files do not hold the brief back (their releases are not in the marts): the
+    # brief names them, so a reader knows what was left out and why.
+    rejected = _rows(
+        conn,
+        "select source_file, release_id, rule from staging.stg_rejected_files order by source_file, release_id",
+    )
     latest = _rows(
         conn,
         """
@@ -191,6 +189,7 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
         latest_release=f"{releases} ({latest})",
         revisions=revisions,
         reconciliation=reconciliation,
+        rejected=rejected,
     )
 
 

@@ -1,8 +1,9 @@
--- The frame Great Expectations validates for one release ($release_id): the release's rows
--- as loaded, with derived columns that carry the rules spanning columns, the errata and the
--- series hierarchy (both read from the dbt seed files, their one home).
+-- The frame Great Expectations validates: every staged release of the run (temporary table
+-- staged_figures, one bulk insert), keyed by release_id and row_id (the file row), with derived
+-- columns that carry the rules spanning columns, rows or releases, the errata and the series
+-- hierarchy (both read from the dbt seed files, their one home).
 with figures as (
-    select * from raw.release_figures where release_id = $release_id
+    select * from staged_figures
 ),
 errata as (
     select * from read_csv($errata_csv, all_varchar = true, header = true)
@@ -27,36 +28,65 @@ matched as (
 ),
 children as (
     -- each line's children printed in the same release, for the same period and basis
-    select p.source_row, p.period, p.basis,
+    select p.release_id, p.source_row, p.period, p.basis,
         count(c.source_row) as children_printed,
         sum(c.value_number) as children_sum,
         sum(c.value_precision) / 2 + any_value(p.value_precision) / 2 + 1e-6 as rounding_tolerance
     from matched p
     join hierarchy h on h.parent_series_code = p.corrected_series_code
-    join matched c on c.corrected_series_code = h.series_code
+    join matched c on c.release_id = p.release_id and c.corrected_series_code = h.series_code
         and c.period = p.period and c.basis = p.basis and c.erratum_action is distinct from 'exclude'
     where p.erratum_action is distinct from 'exclude'
-    group by p.source_row, p.period, p.basis
+    group by p.release_id, p.source_row, p.period, p.basis
 ),
 child_lines as (
     select parent_series_code, count(*) as children_defined from hierarchy group by all
 ),
 spread as (
     -- one figure printed by several pages of the same release: do they agree within rounding?
-    select series_code, period, basis,
+    select release_id, series_code, period, basis,
         max(value_number) - min(value_number) > (max(value_precision) + min(value_precision)) / 2 + 1e-9
             as spread_beyond_rounding
     from matched
     where erratum_id is null
     group by all
+),
+other_printings as (
+    -- the same page in other releases: the loaded ones not being replaced, and the other staged
+    -- ones. Pages of the record layout only (articles, press releases): SBP's own files are
+    -- living files, re-published with revisions under the same address.
+    select release_id, source_url, series_code, period, basis, value_usd_thousand, value_number, value_precision
+    from raw.release_figures
+    where release_id not in (select distinct release_id from figures) and source_format = 'record_csv'
+    union all
+    select release_id, source_url, series_code, period, basis, value_usd_thousand, value_number, value_precision
+    from figures
+    where source_format = 'record_csv'
+),
+contradictions as (
+    -- a page prints one value for a series, period and basis: another release quoting the same
+    -- page with a value beyond rounding means one of them misread it
+    select m.release_id, m.source_row, m.period, m.basis,
+        string_agg(distinct o.release_id || ' printed ' || o.value_usd_thousand, '; ') as contradiction
+    from matched m
+    join other_printings o
+        on o.source_url = m.source_url and o.series_code = m.series_code
+        and o.period = m.period and o.basis = m.basis and o.release_id <> m.release_id
+    where m.erratum_id is null
+      and m.source_format = 'record_csv'
+      and abs(o.value_number - m.value_number) > (o.value_precision + m.value_precision) / 2 + 1e-9
+    group by all
 )
 select
+    m.release_id,
     m.source_row as row_id,
     m.period, m.series_code, m.value_usd_thousand, m.basis, m.publisher, m.published_on,
     m.source_url, m.note, m.published_on_source,
     m.value_number,
     m.period_end,
     m.published_on_date,
+    -- days after the build's own date: a release cannot be published in the future
+    date_diff('day', cast($build_date as date), m.published_on_date) as days_after_build_date,
     m.basis_end_month,
     case when m.basis_kind is null or m.basis_kind = 'month' then null else month(m.period_end) end as period_month,
     case when m.erratum_action = 'exclude' then null
@@ -76,10 +106,16 @@ select
         m.source_format <> 'record_csv'
         and (m.source_format = 'ebops_workbook' or ch.children_printed = cl.children_defined)
         and abs(m.value_number - ch.children_sum) > ch.rounding_tolerance,
-        false) as children_sum_mismatch
+        false) as children_sum_mismatch,
+    case when x.contradiction is not null
+         then m.release_id || ' printed ' || m.value_usd_thousand || ', ' || x.contradiction end as page_contradiction
 from matched m
 left join hierarchy h on h.series_code = m.corrected_series_code
-left join spread s on s.series_code = m.series_code and s.period = m.period and s.basis = m.basis
-left join children ch on ch.source_row = m.source_row and ch.period = m.period and ch.basis = m.basis
+left join spread s on s.release_id = m.release_id and s.series_code = m.series_code and s.period = m.period
+    and s.basis = m.basis
+left join children ch on ch.release_id = m.release_id and ch.source_row = m.source_row and ch.period = m.period
+    and ch.basis = m.basis
 left join child_lines cl on cl.parent_series_code = m.corrected_series_code
-order by m.source_row, m.period, m.basis
+left join contradictions x on x.release_id = m.release_id and x.source_row = m.source_row and x.period = m.period
+    and x.basis = m.basis
+order by m.release_id, m.source_row, m.period, m.basis

@@ -1,14 +1,15 @@
-"""The raw layer of the warehouse: tables, and loading one release atomically.
+"""The raw layer of the warehouse: its tables, and how releases go in.
 
-A release's rows are replaced in one transaction, and the transaction commits only if the
-release passes validation: a failed load leaves the previous state, and nothing unvalidated
-ever reaches the tables dbt reads.
+A run's new or changed releases are staged in one bulk insert, validated together, and then the
+releases that passed replace their previous rows in one transaction; a release that fails is
+left out (its previous good version, if any, stays) and is listed in raw.rejected_files. Nothing
+unvalidated ever reaches the tables dbt reads. These functions write whatever connection they
+are given: the ingest gives them the private staging copy (orchestration/lib/publication.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,12 @@ from orchestration.lib.record import RECORD_COLUMNS, Release, period_end
 RAW_FIGURES = "raw.release_figures"
 RAW_VALIDATIONS = "raw.validation_results"
 RAW_HEADER_PERIODS = "raw.release_header_periods"
+RAW_REJECTED = "raw.rejected_files"
+PUBLICATION = "meta.publication"
+STAGED_FIGURES = "staged_figures"  # temporary tables of the connection that validates
+STAGED_HEADER_PERIODS = "staged_header_periods"
+# failing rows kept per expectation and release in raw.validation_results (and GX's results)
+FAILURE_SAMPLE_ROWS = 50
 RAW_FIGURE_COLUMNS = (
     "release_id",
     "source_row",
@@ -79,6 +86,22 @@ create table if not exists {RAW_HEADER_PERIODS} (
     period varchar not null,
     basis varchar not null
 );
+create table if not exists {RAW_REJECTED} (
+    source_file varchar not null,
+    release_id varchar,            -- null when the file could not be read at all
+    rule varchar not null,
+    detail varchar not null,
+    rejected_at timestamp not null,
+    release_sha256 varchar
+);
+create schema if not exists meta;
+create table if not exists {PUBLICATION} (
+    files_fingerprint varchar,  -- null while some release waits for its ingest
+    project_fingerprint varchar not null,
+    published_at timestamp not null,
+    releases integer not null,
+    figures integer not null
+);
 create table if not exists {RAW_VALIDATIONS} (
     release_id varchar not null,
     validated_at timestamp not null,
@@ -91,6 +114,7 @@ create table if not exists {RAW_VALIDATIONS} (
     release_sha256 varchar not null,
     run_id varchar
 );
+alter table {RAW_VALIDATIONS} add column if not exists rules_sha256 varchar;
 """
 
 
@@ -104,8 +128,9 @@ class ValidationOutcome:
     def describe(self, release_id: str, source_file: str) -> str:
         lines = [f"release {release_id} from {source_file} failed Great Expectations suite {self.suite_name}:"]
         for f in self.failures:
+            total = f.get("row_count", len(f["rows"]))
             rows = ", ".join(str(r) for r in f["rows"][:20]) or "(whole table)"
-            more = f" (+{len(f['rows']) - 20} more)" if len(f["rows"]) > 20 else ""
+            more = f" (+{total - min(20, len(f['rows']))} more)" if total > 20 else ""
             values = "; ".join(f["values"][:5])
             lines.append(
                 f"  - {source_file} row(s) {rows}{more}: {f['expectation']} on {f['column']}"
@@ -117,9 +142,10 @@ class ValidationOutcome:
 @dataclass
 class LoadOutcome:
     release_id: str
-    status: str  # loaded | unchanged | rejected
+    source_file: str
+    status: str  # loaded | unchanged | rejected | removed
     rows: int
-    validation: ValidationOutcome | None
+    validation: ValidationOutcome | None = None
 
 
 def ensure_raw_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -159,13 +185,16 @@ def _period_end_or_none(period: str):
         return None
 
 
-def release_rows(release: Release, loaded_at: datetime) -> list[tuple]:
-    release_sha = release.release_sha256
-    rows = []
-    for f in release.figures:
-        basis = parse_basis(f.basis)
-        rows.append(
-            (
+def release_frame(releases: list[Release], loaded_at: datetime):
+    """Every figure of the given releases as one DataFrame in the columns of raw.release_figures."""
+    import pandas as pd
+
+    columns: dict[str, list] = {c: [] for c in RAW_FIGURE_COLUMNS}
+    for release in releases:
+        release_sha = release.release_sha256
+        for f in release.figures:
+            basis = parse_basis(f.basis)
+            values = (
                 release.release_id,
                 f.source_row,
                 f.period,
@@ -191,51 +220,71 @@ def release_rows(release: Release, loaded_at: datetime) -> list[tuple]:
                 loaded_at,
                 release.source_format,
             )
-        )
-    return rows
+            for name, value in zip(RAW_FIGURE_COLUMNS, values, strict=True):
+                columns[name].append(value)
+    frame = pd.DataFrame(columns)
+    for name in ("value_number", "value_precision"):
+        frame[name] = frame[name].astype("float64")
+    for name in ("basis_months", "basis_end_month", "source_row"):
+        frame[name] = frame[name].astype("Int64")
+    return frame
 
 
-def loaded_release_sha256(conn: duckdb.DuckDBPyConnection, release_id: str) -> str | None:
-    row = conn.execute(
-        f"select any_value(release_sha256) from {RAW_FIGURES} where release_id = ?", [release_id]
-    ).fetchone()
-    return row[0] if row else None
+def stage_releases(conn: duckdb.DuckDBPyConnection, releases: list[Release], loaded_at: datetime) -> None:
+    """Put the releases' rows in temporary tables shaped like the raw ones, in one bulk insert each."""
+    import pandas as pd
+
+    figures = release_frame(releases, loaded_at)  # noqa: F841 -- read by DuckDB below
+    header = pd.DataFrame(  # noqa: F841
+        [(r.release_id, p, b) for r in releases for p, b in r.header_periods],
+        columns=["release_id", "period", "basis"],
+        dtype="object",
+    )
+    conn.execute(f"create or replace temp table {STAGED_FIGURES} as select * from {RAW_FIGURES} limit 0")
+    conn.execute(f"insert into {STAGED_FIGURES} ({', '.join(RAW_FIGURE_COLUMNS)}) select * from figures")
+    conn.execute(f"create or replace temp table {STAGED_HEADER_PERIODS} as select * from {RAW_HEADER_PERIODS} limit 0")
+    conn.execute(f"insert into {STAGED_HEADER_PERIODS} select * from header")
 
 
-def load_release(
-    conn: duckdb.DuckDBPyConnection,
-    release: Release,
-    validate: Callable[[duckdb.DuckDBPyConnection, str], ValidationOutcome],
-    *,
-    loaded_at: datetime,
-    run_id: str | None = None,
-) -> LoadOutcome:
-    """Replace one release's rows, keeping them only if `validate` passes.
-
-    An unchanged release (same content hash) is left as it is, so re-running changes nothing.
-    """
-    ensure_raw_tables(conn)
-    if loaded_release_sha256(conn, release.release_id) == release.release_sha256:
-        return LoadOutcome(release.release_id, "unchanged", len(release.figures), None)
-    rows = release_rows(release, loaded_at)
+def commit_staged(conn: duckdb.DuckDBPyConnection, release_ids: list[str]) -> None:
+    """Replace the rows of the given (validated) staged releases, all in one transaction."""
+    if not release_ids:
+        return
     conn.execute("begin transaction")
     try:
-        delete_release(conn, release.release_id, keep_validations=True)
-        placeholders = ", ".join("?" * len(RAW_FIGURE_COLUMNS))
-        conn.executemany(f"insert into {RAW_FIGURES} ({', '.join(RAW_FIGURE_COLUMNS)}) values ({placeholders})", rows)
-        if release.header_periods:
-            conn.executemany(
-                f"insert into {RAW_HEADER_PERIODS} values (?, ?, ?)",
-                [(release.release_id, period, basis) for period, basis in release.header_periods],
-            )
-        outcome = validate(conn, release.release_id)
-        conn.execute("commit" if outcome.success else "rollback")
+        conn.execute(
+            "create or replace temp table committing as select unnest(?::varchar[]) as release_id", [release_ids]
+        )
+        for table in (RAW_FIGURES, RAW_HEADER_PERIODS):
+            conn.execute(f"delete from {table} where release_id in (select release_id from committing)")
+        conn.execute(
+            f"insert into {RAW_FIGURES} select * from {STAGED_FIGURES} "
+            "where release_id in (select release_id from committing)"
+        )
+        conn.execute(
+            f"insert into {RAW_HEADER_PERIODS} select * from {STAGED_HEADER_PERIODS} "
+            "where release_id in (select release_id from committing)"
+        )
+        conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
-    record_validation(conn, release, outcome, loaded_at, run_id)
-    status = "loaded" if outcome.success else "rejected"
-    return LoadOutcome(release.release_id, status, len(rows), outcome)
+
+
+def loaded_releases(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """{release_id: (release_sha256, source_file)} of every release in raw."""
+    rows = conn.execute(
+        f"select release_id, any_value(release_sha256), any_value(source_file) from {RAW_FIGURES} group by 1"
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def validated_rules(conn: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """{release_id: rules_sha256} of the latest passing validation of each release."""
+    rows = conn.execute(
+        f"select release_id, arg_max(rules_sha256, validated_at) from {RAW_VALIDATIONS} where success group by 1"
+    ).fetchall()
+    return dict(rows)
 
 
 def delete_release(conn: duckdb.DuckDBPyConnection, release_id: str, *, keep_validations: bool) -> None:
@@ -246,19 +295,34 @@ def delete_release(conn: duckdb.DuckDBPyConnection, release_id: str, *, keep_val
         conn.execute(f"delete from {RAW_VALIDATIONS} where release_id = ?", [release_id])
 
 
-def record_validation(conn, release: Release, outcome: ValidationOutcome, at: datetime, run_id: str | None) -> None:
-    conn.execute(
-        f"insert into {RAW_VALIDATIONS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            release.release_id,
-            at,
-            outcome.suite_name,
-            outcome.success,
-            outcome.evaluated,
-            len(outcome.failures),
-            json.dumps(outcome.failures, default=str),
-            release.source_file.name,
-            release.release_sha256,
-            run_id,
-        ],
+def record_validations(conn, rows: list[tuple]) -> None:
+    """Keep each validation (pass or fail) with a bounded sample of its failing rows."""
+    if not rows:
+        return
+    conn.executemany(f"insert into {RAW_VALIDATIONS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def validation_row(release: Release, outcome: ValidationOutcome, at: datetime, run_id, rules_sha256) -> tuple:
+    failures = [{**f, "rows": f["rows"][:FAILURE_SAMPLE_ROWS]} for f in outcome.failures]
+    return (
+        release.release_id,
+        at,
+        outcome.suite_name,
+        outcome.success,
+        outcome.evaluated,
+        len(outcome.failures),
+        json.dumps(failures, default=str),
+        release.source_file.name,
+        release.release_sha256,
+        run_id,
+        rules_sha256,
     )
+
+
+def replace_rejected(conn, rows: list[tuple]) -> None:
+    """raw.rejected_files is a snapshot of what is quarantined now: rewrite it."""
+    conn.execute("begin transaction")
+    conn.execute(f"delete from {RAW_REJECTED}")
+    if rows:
+        conn.executemany(f"insert into {RAW_REJECTED} values (?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("commit")

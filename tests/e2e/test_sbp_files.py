@@ -28,8 +28,8 @@ GOOD_FILES = {
     "sbp/bpm6_july_2026.xls": "bpm6_summary",
 }
 BAD_FILES = {
-    "sbp/ebops_truncated.xls": "format",
-    "sbp/not_ebops.xlsx": "format",
+    "sbp/ebops_truncated.xls": "workbook",
+    "sbp/not_ebops.xlsx": "sheet",
     "easydata/xreccom_sample.csv": "dataset",
     "easydata/trdser_truncated.csv": "row shape",
 }

@@ -1,4 +1,5 @@
-"""detect_format judges a file by its content: misleading names do not fool it, junk is None."""
+"""detect_format judges a file by its content: misleading names do not fool it, junk is None;
+identify_format says why, with a rule."""
 
 import json
 import random
@@ -11,7 +12,7 @@ import pytest
 import xlwt
 from conftest import RECORD, REPO
 
-from orchestration.lib.record import RECORD_COLUMNS
+from orchestration.lib.record import RECORD_COLUMNS, RULES, ReleaseFileError
 from orchestration.lib.sources.base import (
     BPM6_SUMMARY,
     EASYDATA_CSV,
@@ -19,7 +20,7 @@ from orchestration.lib.sources.base import (
     EBOPS_WORKBOOK,
     RECORD_CSV,
 )
-from orchestration.lib.sources.detect import OLE2_MAGIC, detect_format
+from orchestration.lib.sources.detect import OLE2_MAGIC, detect_format, identify_format
 from orchestration.lib.sources.easydata import COLUMNS
 
 EASYDATA = REPO / "tests" / "fixtures" / "easydata"
@@ -150,9 +151,50 @@ def test_junk_and_other_files_are_none(tmp_path, content):
     assert detect_format(written(tmp_path / "junk.csv", content)) is None
 
 
+# identify_format says why: the rule (record.RULES) of each junk file
+JUNK_RULES = {
+    "empty": "empty",
+    "blank lines": "empty",
+    "random bytes": "format",
+    "not utf-8": "encoding",
+    "ole2 magic then junk": "workbook",
+    "zip magic then junk": "workbook",
+    "other csv": "format",
+    "record header minus a column": "header",
+    "easydata header minus a column": "header",
+    "an unclosed quote": "format",
+    "json of other columns": "format",
+    "json without rows": "json",
+    "json array": "format",
+    "truncated json": "json",
+    "deeply nested json": "json",
+}
+
+
+@pytest.mark.parametrize("name", JUNK, ids=JUNK.keys())
+def test_identify_format_names_the_rule_of_each_junk_file(tmp_path, name):
+    path = written(tmp_path / "junk.csv", JUNK[name])
+    with pytest.raises(ReleaseFileError) as raised:
+        identify_format(path)
+    assert raised.value.rule == JUNK_RULES[name] and raised.value.rule in RULES
+    assert str(raised.value).startswith(str(path))
+
+
+def test_identify_format_agrees_with_detect_format_on_good_files():
+    for path in [RECORD, *EASYDATA.glob("trdser_*")]:
+        assert identify_format(path) == detect_format(path)
+
+
 @pytest.mark.parametrize("make", [other_zip, broken_xlsx], ids=["other zip", "broken xlsx"])
 def test_zips_that_are_no_readable_workbook_are_none(tmp_path, make):
     assert detect_format(make(tmp_path / "file.xlsx")) is None
+
+
+@pytest.mark.parametrize(("make", "rule"), [(other_zip, "format"), (broken_xlsx, "workbook")], ids=["zip", "xlsx"])
+def test_zips_that_are_no_readable_workbook_say_why(tmp_path, make, rule):
+    with pytest.raises(ReleaseFileError) as raised:
+        identify_format(make(tmp_path / "file.xlsx"))
+    assert raised.value.rule == rule
 
 
 def test_a_workbook_cut_short_is_none(tmp_path):
@@ -160,6 +202,16 @@ def test_a_workbook_cut_short_is_none(tmp_path):
         whole = make(tmp_path / f"whole.{make.__name__}", "EBOPS ").read_bytes()
         cut = written(tmp_path / f"cut.{make.__name__}", whole[: len(whole) // 2])
         assert detect_format(cut) is None
+        with pytest.raises(ReleaseFileError, match="workbook: truncated or corrupt workbook: "):
+            identify_format(cut)
+
+
+@pytest.mark.parametrize("make", [xlsx, xls], ids=["xlsx", "xls"])
+def test_a_workbook_of_other_sheets_lists_them(tmp_path, make):
+    with pytest.raises(ReleaseFileError) as raised:
+        identify_format(make(tmp_path / f"book.{make.__name__}", "Sheet1", "Notes"))
+    assert raised.value.rule == "sheet"
+    assert raised.value.detail.endswith("its sheets: 'Sheet1', 'Notes'")
 
 
 def test_a_missing_file_or_a_directory_is_none(tmp_path):
@@ -186,3 +238,7 @@ def test_corrupt_workbooks_never_raise_nor_crash(tmp_path, make):
     for seed in range(40):
         path = written(tmp_path / f"corrupt_{seed}", corrupted(whole, seed))
         assert detect_format(path) in (None, EBOPS_WORKBOOK)
+        try:
+            identify_format(path)
+        except ReleaseFileError as error:  # and anything else fails the test
+            assert error.rule in ("workbook", "encoding", "format", "empty"), str(error)

@@ -16,6 +16,7 @@ from orchestration.lib.record import ReleaseFileError
 from orchestration.lib.sources.base import EBOPS_WORKBOOK
 from orchestration.lib.sources.ebops_workbook import (
     cell_number_text,
+    column_letters,
     label_tokens,
     parse_ebops_workbook,
     parse_period_header,
@@ -345,7 +346,17 @@ def test_a_credit_cell_that_is_not_a_number_fails(tmp_path):
 
     with pytest.raises(ReleaseFileError) as raised:
         parse_ebops_workbook(edited_copy(tmp_path, JUL_MAY_XLSX, garble))
-    assert raised.value.rule == "value"
+    row = row_of(openpyxl.load_workbook(JUL_MAY_XLSX)["EBOPS "], "9.2.2")
+    assert (raised.value.rule, raised.value.row) == ("value", row)
+    # the sheet, the cell, what it should hold and the text as printed
+    assert raised.value.detail == (
+        f"sheet 'EBOPS ', cell E{row} (software_consultancy, 2026-04 month): the text 'see note' is not a number"
+    )
+
+
+@pytest.mark.parametrize(("column", "letters"), [(0, "A"), (4, "E"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")])
+def test_column_letters(column, letters):
+    assert column_letters(column) == letters
 
 
 # --- headers --------------------------------------------------------------------------------
@@ -423,6 +434,7 @@ def test_a_truncated_workbook_fails_with_rule_workbook():
         parse_ebops_workbook(FIXTURES / "ebops_truncated.xls")
     assert raised.value.rule == "workbook"
     assert "ebops_truncated.xls" in str(raised.value) and "workbook" in str(raised.value)
+    assert raised.value.detail.startswith("truncated or corrupt workbook: ")
 
 
 def test_a_text_file_named_xls_fails_with_rule_workbook(tmp_path):
@@ -439,3 +451,4 @@ def test_a_workbook_of_another_kind_fails_with_rule_sheet():
         parse_ebops_workbook(FIXTURES / "not_ebops.xlsx")
     assert raised.value.rule == "sheet"
     assert "not_ebops.xlsx" in str(raised.value) and "sheet" in str(raised.value)
+    assert raised.value.detail == "the workbook has no sheet named 'EBOPS '; its sheets: 'Sheet1'"

@@ -6,6 +6,7 @@ from conftest import RECORD
 
 from orchestration.lib.record import (
     PUBLICATION_LAG_DAYS,
+    RECORD_COLUMNS,
     ReleaseFileError,
     discover_releases,
     estimate_published_on,
@@ -80,6 +81,30 @@ def test_inbox_files_are_new_releases(write_release, tmp_path):
     (release,) = read_release_file(path, bundled=False)
     assert release.release_id == "sbp-2026-11-18-october-release"
     assert release.source_file_sha256 and len(release.release_sha256) == 64
+
+
+def test_a_file_over_the_size_limit_is_refused(write_release):
+    path = write_release(
+        "big.csv", [["2024-01", "ict_total", "1", "month", "SBP", "2024-02-20", "https://e.org", "", ""]]
+    )
+    with pytest.raises(ReleaseFileError) as err:
+        read_release_file(path, bundled=False, max_bytes=100)
+    assert err.value.rule == "size" and "over the limit of" in err.value.detail
+    assert err.value.detail.endswith("100 bytes (ITX_MAX_FILE_MB)")
+
+
+def test_a_record_header_with_a_column_renamed_names_both(tmp_path):
+    path = tmp_path / "renamed.csv"
+    path.write_text(",".join(RECORD_COLUMNS).replace("note", "comment") + "\n")
+    with pytest.raises(ReleaseFileError) as err:
+        read_release_file(path, bundled=False)
+    assert str(err.value).startswith(f"{path}, row 1: header: missing: note; unknown: comment")
+
+
+def test_a_value_that_is_not_a_number_is_kept_as_printed(write_release):
+    row = ["2024-01", "ict_total", "n/a", "month", "SBP", "2024-02-20", "https://e.org", "", "source"]
+    (release,) = read_release_file(write_release("x.csv", [row]), bundled=False)
+    assert release.figures[0].value_usd_thousand == "n/a"
 
 
 def test_a_file_of_no_known_layout_is_refused_by_name(tmp_path):

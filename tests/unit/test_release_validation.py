@@ -2,20 +2,22 @@
 fails with the right expectation, and a failed load leaves the previous state."""
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import RECORD, REPO
 
-from orchestration.lib.gx_validation import validate_release
+from orchestration.lib.gx_validation import validate_staged
+from orchestration.lib.ingest import ingest, releases_to_load, scan_files
 from orchestration.lib.record import RECORD_COLUMNS, read_release_file
-from orchestration.lib.warehouse import RAW_FIGURES, RAW_VALIDATIONS, load_release
+from orchestration.lib.warehouse import RAW_FIGURES, RAW_REJECTED, RAW_VALIDATIONS
 
 SEEDS = REPO / "dbt_project" / "seeds"
 EXPECTATIONS = REPO / "expectations"
 GOOD_RELEASE = ("SBP", "2023-08-18")  # July 2023 first print, with a revised FY23
+RULES = "test-rules"
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +36,34 @@ def as_cells(rows):
     return [[r[c] for c in RECORD_COLUMNS] for r in rows]
 
 
-def load_with_suite(conn, release, gx_dir):
-    def validate(c, release_id):
-        return validate_release(
-            c, release_id, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name=release_id
+def ingest_files(conn, files, gx_dir, build_date=None):
+    """Bring the warehouse in line with the given files, as the ingest asset does."""
+    scan = scan_files(files)
+    assert not scan.errors, scan.errors
+
+    def validate(c):
+        return validate_staged(
+            c,
+            seeds_dir=SEEDS,
+            gx_dir=gx_dir,
+            expectations_dir=EXPECTATIONS,
+            run_name="test",
+            build_date=build_date or date.today(),
         )
 
-    return load_release(conn, release, validate, loaded_at=datetime(2026, 1, 1))
+    to_load = releases_to_load(conn, scan, RULES)
+    report = ingest(
+        conn, scan, to_load, validate, loaded_at=datetime(2026, 1, 1), run_id=None, rules=RULES, unchanged=scan.releases
+    )
+    return report
 
 
-def load(path: Path, gx_dir: Path, db: Path, bundled=False):
+def load(path: Path, gx_dir: Path, db: Path, bundled=False, build_date=None):
     (release,) = read_release_file(path, bundled=bundled)
     conn = duckdb.connect(str(db))
     try:
-        outcome = load_with_suite(conn, release, gx_dir)
+        report = ingest_files(conn, [(path, bundled)], gx_dir, build_date)
+        outcome = next(o for o in report.outcomes if o.release_id == release.release_id)
         rows = conn.execute(
             f"select count(*) from {RAW_FIGURES} where release_id = ?", [release.release_id]
         ).fetchone()[0]
@@ -60,15 +76,13 @@ def failed_expectations(outcome):
     return {(f["expectation"], str(f["column"])) for f in outcome.validation.failures}
 
 
-def test_every_bundled_release_passes(gx_dir, tmp_path):
+def test_every_bundled_release_passes_in_one_validation(gx_dir, tmp_path):
     releases = read_release_file(RECORD, bundled=True)
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    failures = {}
-    for release in releases:
-        outcome = load_with_suite(conn, release, gx_dir)
-        if outcome.status != "loaded":
-            failures[release.release_id] = outcome.validation.failures
+    report = ingest_files(conn, [(RECORD, True)], gx_dir)
+    failures = {o.release_id: o.validation.failures for o in report.outcomes if o.status != "loaded"}
     assert failures == {}
+    assert len(report.by_status("loaded")) == len(releases)
     assert conn.execute(f"select count(*) from {RAW_FIGURES}").fetchone()[0] == sum(len(r.figures) for r in releases)
     assert conn.execute(f"select count(*), count(*) filter (where success) from {RAW_VALIDATIONS}").fetchone() == (
         len(releases),
@@ -146,7 +160,7 @@ def test_a_duplicate_figure_fails(gx_dir, tmp_path, write_release):
     outcome, _ = load(path, gx_dir, tmp_path / "w.duckdb")
     assert (
         "expect_compound_columns_to_be_unique",
-        str(["series_code", "period", "basis", "source_url"]),
+        str(["release_id", "series_code", "period", "basis", "source_url"]),
     ) in failed_expectations(outcome)
 
 
@@ -256,3 +270,90 @@ def test_the_sbp_fixtures_pass(gx_dir, tmp_path):
     ):
         outcome, kept = load(REPO / "tests" / "fixtures" / name, gx_dir, tmp_path / "w.duckdb")
         assert outcome.status == "loaded" and kept > 0, (name, outcome.validation.failures)
+
+
+def test_a_release_dated_in_the_future_fails(gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    path = write_release("future.csv", as_cells([dict(r, published_on="2031-08-18") for r in rows]))
+    outcome, kept = load(path, gx_dir, tmp_path / "w.duckdb", build_date=date(2026, 11, 30))
+    assert outcome.status == "rejected" and kept == 0
+    failure = next(f for f in outcome.validation.failures if f["column"] == "days_after_build_date")
+    assert "future" in failure["rule"] or "after the build" in failure["rule"]
+    assert failure["row_count"] == len(rows) and failure["values"][0] == "2031-08-18"
+    # a day's grace for time zones: tomorrow passes
+    tomorrow = write_release("tomorrow.csv", as_cells([dict(r, published_on="2026-12-01") for r in rows]))
+    outcome, _ = load(tomorrow, gx_dir, tmp_path / "w2.duckdb", build_date=date(2026, 11, 30))
+    assert not any(f["column"] == "days_after_build_date" for f in outcome.validation.failures)
+
+
+def test_a_page_that_contradicts_itself_across_releases_fails_naming_both(gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    i = next(i for i, r in enumerate(rows) if r["series_code"] == "ict_total" and r["basis"] == "month")
+    printed = rows[i]
+    db = tmp_path / "w.duckdb"
+    good = write_release("first.csv", as_cells(rows))
+    assert load(good, gx_dir, db)[0].status == "loaded"
+    # another release (another day) quoting the same page with another value
+    other = dict(
+        printed, published_on="2023-08-25", value_usd_thousand=str(int(float(printed["value_usd_thousand"])) + 10000)
+    )
+    conn = duckdb.connect(str(db))
+    second = write_release("second.csv", as_cells([other]))
+    report = ingest_files(conn, [(good, False), (second, False)], gx_dir)
+    conn.close()
+    rejected = report.by_status("rejected")
+    assert [o.source_file for o in rejected] == ["second.csv"]
+    failure = next(f for f in rejected[0].validation.failures if f["column"] == "page_contradiction")
+    (text,) = failure["values"]
+    assert other["value_usd_thousand"] in text and printed["value_usd_thousand"] in text
+    assert "sbp-2023-08-18-first" in text and "sbp-2023-08-25-second" in text
+
+
+def test_a_value_that_is_not_a_number_is_shown_as_printed(gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    path = write_release(
+        "text.csv", as_cells(mutate(mutate(rows, 0, value_usd_thousand="n/a"), 1, value_usd_thousand="385,420"))
+    )
+    outcome, _ = load(path, gx_dir, tmp_path / "w.duckdb")
+    failure = next(f for f in outcome.validation.failures if f["expectation"] == "expect_column_values_to_not_be_null")
+    assert failure["values"] == ["n/a", "385,420"]
+    assert "nan" not in outcome.validation.describe(outcome.release_id, "text.csv").lower()
+
+
+def test_a_rejected_release_is_quarantined_and_the_others_of_the_run_are_kept(gx_dir, tmp_path, write_release):
+    rows = record_release_rows(*GOOD_RELEASE)
+    db = tmp_path / "w.duckdb"
+    first = write_release("first.csv", as_cells(rows))
+    conn = duckdb.connect(str(db))
+    assert ingest_files(conn, [(first, False)], gx_dir).by_status("loaded")
+    # the same release edited badly, and a good new one, in one run
+    bad = write_release("first.csv", as_cells(mutate(rows, 0, value_usd_thousand="-1")))
+    fresh = write_release("pbs.csv", as_cells(record_release_rows("PBS", "2024-08-20")))
+    report = ingest_files(conn, [(bad, False), (fresh, False)], gx_dir)
+    assert {o.source_file: o.status for o in report.outcomes} == {"first.csv": "rejected", "pbs.csv": "loaded"}
+    kept = conn.execute(f"select count(*) from {RAW_FIGURES} where source_file = 'first.csv'").fetchone()[0]
+    assert kept == len(rows)  # the previous good version stays
+    assert "-1" not in {r[0] for r in conn.execute(f"select value_usd_thousand from {RAW_FIGURES}").fetchall()}
+    quarantined = conn.execute(f"select source_file, release_id, rule from {RAW_REJECTED}").fetchall()
+    assert [(q[0], q[1]) for q in quarantined] == [("first.csv", "sbp-2023-08-18-first")]
+    assert "not negative" in quarantined[0][2]
+    conn.close()
+
+
+def test_failing_rows_are_kept_as_a_bounded_sample(gx_dir, tmp_path, write_release):
+    """A file of thousands of bad rows keeps a sample of them, counted, not every one."""
+    rows = record_release_rows(*GOOD_RELEASE)
+    many = [
+        dict(rows[0], period=f"20{y:02d}-{m:02d}", value_usd_thousand="-1") for y in range(10, 24) for m in range(1, 13)
+    ]
+    path = write_release("many.csv", as_cells(many))
+    outcome, _ = load(path, gx_dir, tmp_path / "w.duckdb")
+    failure = next(f for f in outcome.validation.failures if f["column"] == "value_number")
+    assert failure["row_count"] == len(many) and len(failure["rows"]) == 50
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    (stored,) = conn.execute(f"select failures_json from {RAW_VALIDATIONS} where not success").fetchone()
+    conn.close()
+    import json
+
+    assert all(len(f["rows"]) <= 50 for f in json.loads(stored))
+    assert f"+{len(many) - 20} more" in outcome.validation.describe(outcome.release_id, "many.csv")

@@ -189,7 +189,13 @@ def series_of_row(label: Any) -> str | None:
 def row_figures(path: Path, rows: list[list[Any]], fiscal_year_index: int, columns: list[PeriodColumn]):
     """One SourceFigure per non-empty cell of the services and ICT rows, scaled to thousands."""
     return figures_by_row(
-        path, rows, fiscal_year_index + 1, columns, lambda _row, label: series_of_row(label), millions_to_thousands
+        path,
+        BPM6_SHEET,
+        rows,
+        fiscal_year_index + 1,
+        columns,
+        lambda _row, label: series_of_row(label),
+        millions_to_thousands,
     )
 
 

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
-from orchestration.lib.record import ReleaseFileError
+from orchestration.lib.record import ReleaseFileError, decode_utf8
 from orchestration.lib.sources.base import (
     EASYDATA_CSV,
     EASYDATA_JSON,
@@ -117,10 +117,7 @@ def parse_easydata_json(path: Path) -> ParsedSource:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReleaseFileError(path, None, "encoding", f"not UTF-8 text ({exc.reason})") from exc
+    return decode_utf8(path, path.read_bytes())
 
 
 def _csv_records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
@@ -289,9 +286,11 @@ def _value_in_thousands(path: Path, row: _Row) -> str:
     """The value as printed in thousand US$; a value in millions is scaled exactly."""
     text, unit = row.fields[VALUE], normalise_label(row.fields[UNIT]).lower()
     try:
-        Decimal(text)
+        finite = Decimal(text).is_finite()
     except InvalidOperation as exc:
-        raise ReleaseFileError(path, row.number, "value", f"{text!r} is not a number") from exc
+        raise ReleaseFileError(path, row.number, "value", f"{VALUE} {text!r} is not a number") from exc
+    if not finite:  # NaN, Infinity: sNaN would even raise when compared
+        raise ReleaseFileError(path, row.number, "value", f"{VALUE} {text!r} is not a finite number")
     if unit == _THOUSAND_USD:
         return text
     if unit == _MILLION_USD:

@@ -75,13 +75,15 @@ def read_sheet(path: Path, sheet_name: str) -> list[list[Any]]:
                 path,
                 None,
                 "sheet",
-                f"no sheet named {sheet_name!r}; found {', '.join(map(repr, workbook.sheet_names))}",
+                f"the workbook has no sheet named {sheet_name!r}; its sheets: "
+                f"{', '.join(map(repr, workbook.sheet_names)) or 'none'}",
             )
         # skip_empty_area=False keeps the empty rows and columns above and left of the
         # data, so row and column indexes are the spreadsheet's own.
         return workbook.get_sheet_by_name(names[0]).to_python(skip_empty_area=False)
     except (CalamineError, OSError) as exc:
-        raise ReleaseFileError(path, None, "workbook", f"not a readable .xls/.xlsx workbook ({exc})") from exc
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise ReleaseFileError(path, None, "workbook", f"truncated or corrupt workbook: {reason[:200]}") from exc
 
 
 def cell(row: list[Any], column: int) -> Any:
@@ -93,10 +95,20 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and normalise_label(value) == "")
 
 
+def column_letters(column: int) -> str:
+    """0 -> 'A', 25 -> 'Z', 26 -> 'AA': a 0-based column as the spreadsheet names it."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def cell_number_text(value: Any) -> str | None:
     """A numeric cell as text without float noise: 329290.0 -> '329290', 12.34 -> '12.34';
     text such as '5,851' loses its thousands separators. None for an empty cell or a dash.
-    Raises ValueError for anything that is not a number."""
+    Raises ValueError for anything that is not a number, showing the cell as printed."""
     if isinstance(value, bool) or isinstance(value, (date, datetime)):
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int):
@@ -115,9 +127,9 @@ def cell_number_text(value: Any) -> str | None:
     try:
         number = Decimal(plain)
     except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is not a number") from exc
+        raise ValueError(f"the text {value!r} is not a number") from exc
     if not number.is_finite():
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"the text {value!r} is not a finite number")
     return plain
 
 
@@ -267,6 +279,7 @@ def series_of_row(path: Path, row_number: int, label: Any) -> str | None:
 
 def figures_by_row(
     path: Path,
+    sheet: str,
     rows: list[list[Any]],
     first_index: int,
     columns: list,
@@ -274,7 +287,8 @@ def figures_by_row(
     to_thousands: Callable[[str], str] = lambda text: text,
 ):
     """One SourceFigure per non-empty cell of every row that series_of maps to a series, in the
-    given period columns (objects with .column, .period, .basis, .note). Shared by SBP's tables."""
+    given period columns (objects with .column, .period, .basis, .note). Shared by SBP's tables.
+    A cell that is not a number is rule "value", naming the sheet and cell and showing the text."""
     seen: dict[str, int] = {}
     for index in range(first_index, len(rows)):
         row_number = index + 1
@@ -288,7 +302,10 @@ def figures_by_row(
             try:
                 value = cell_number_text(cell(rows[index], column.column))
             except ValueError as exc:
-                raise ReleaseFileError(path, row_number, "value", f"column {column.column + 1}: {exc}") from exc
+                where = f"sheet {sheet!r}, cell {column_letters(column.column)}{row_number}"
+                raise ReleaseFileError(
+                    path, row_number, "value", f"{where} ({series}, {column.period} {column.basis}): {exc}"
+                ) from exc
             if value is not None:
                 yield SourceFigure(column.period, series, to_thousands(value), column.basis, column.note, row_number)
 
@@ -296,7 +313,12 @@ def figures_by_row(
 def credit_figures(path: Path, rows: list[list[Any]], header_index: int, blocks: list[PeriodBlock]):
     """One SourceFigure per non-empty credit cell of every Services and EBOPS 9 row."""
     return figures_by_row(
-        path, rows, header_index + 1, blocks, lambda row_number, label: series_of_row(path, row_number, label)
+        path,
+        EBOPS_SHEET,
+        rows,
+        header_index + 1,
+        blocks,
+        lambda row_number, label: series_of_row(path, row_number, label),
     )
 
 

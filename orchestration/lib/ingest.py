@@ -1,0 +1,290 @@
+"""Releases in, releases out: from the files present to raw, with quarantine.
+
+`scan_files` reads every release file once: the releases they hold, and one error per file that
+cannot be read (which is quarantined, never a blockade). `ingest` brings raw in line with a
+scan: releases whose file is gone are removed, new or changed releases are staged in bulk,
+validated together by Great Expectations (one run per suite), and those that pass replace their
+previous rows in one transaction. A release that fails is left out (its previous good version,
+if it had one, stays) and is listed, with the file and the rules it broke, in raw.rejected_files
+until its file changes or goes. No Dagster here: the asset wires it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib import record
+from orchestration.lib.warehouse import (
+    RAW_REJECTED,
+    LoadOutcome,
+    ValidationOutcome,
+    commit_staged,
+    delete_release,
+    ensure_raw_tables,
+    loaded_releases,
+    record_validations,
+    replace_rejected,
+    stage_releases,
+    validated_rules,
+    validation_row,
+)
+
+
+@dataclass
+class FileScan:
+    """What the release files present say: their releases, and the files that cannot be read."""
+
+    releases: dict[str, record.Release] = field(default_factory=dict)  # by id, oldest first
+    errors: list[record.ReleaseFileError] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256, every file present
+
+    @property
+    def fingerprint(self) -> str:
+        """One hash of every file present (name and content): equal fingerprints, equal inputs."""
+        digest = hashlib.sha256()
+        for name, sha in sorted(self.files.items()):
+            digest.update(f"{name}\0{sha}\n".encode())
+        return digest.hexdigest()
+
+    @property
+    def unreadable_files(self) -> set[str]:
+        return {Path(e.path).name for e in self.errors}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scan_files(files: Iterable[tuple[Path, bool]], *, max_bytes: int | None = None) -> FileScan:
+    """Read each file on its own: a file that cannot be read is one error, and the others go on."""
+    scan = FileScan()
+    found: dict[str, record.Release] = {}
+    for path, bundled in files:
+        try:
+            scan.files[path.name] = _sha256(path)
+            releases = record.read_release_file(path, bundled=bundled, max_bytes=max_bytes)
+            clash = next((r for r in releases if r.release_id in found), None)
+            if clash is not None:
+                raise record.ReleaseFileError(
+                    path,
+                    None,
+                    "release id",
+                    f"release {clash.release_id} is also in {found[clash.release_id].source_file.name}; "
+                    "rename one of the files",
+                )
+        except record.ReleaseFileError as exc:
+            scan.errors.append(exc)
+            continue
+        except OSError as exc:
+            scan.errors.append(record.ReleaseFileError(path, None, "unreadable", str(exc.strerror or exc)))
+            continue
+        for release in releases:
+            found[release.release_id] = release
+    scan.releases = dict(sorted(found.items(), key=lambda kv: (kv[1].published_on, kv[0])))
+    return scan
+
+
+def releases_to_load(
+    conn: duckdb.DuckDBPyConnection, scan: FileScan, rules: str, force: Iterable[str] = ()
+) -> list[str]:
+    """Releases that need validating: new, changed, validated under other rules, or forced."""
+    ensure_raw_tables(conn)
+    loaded = loaded_releases(conn)
+    validated = validated_rules(conn)
+    forced = set(force)
+    return [
+        rid
+        for rid, release in scan.releases.items()
+        if rid in forced or loaded.get(rid, (None,))[0] != release.release_sha256 or validated.get(rid) != rules
+    ]
+
+
+def removed_releases(conn: duckdb.DuckDBPyConnection, scan: FileScan) -> list[str]:
+    """Releases in raw that no file holds any more. A file that cannot be read now keeps the
+    releases it held when it last could (its previous good version stays)."""
+    return sorted(
+        rid
+        for rid, (_, source_file) in loaded_releases(conn).items()
+        if rid not in scan.releases and source_file not in scan.unreadable_files
+    )
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[LoadOutcome]
+    file_errors: list[record.ReleaseFileError]
+    frame_failures: list[dict] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[LoadOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def changed(self) -> bool:
+        return any(o.status in ("loaded", "removed") for o in self.outcomes)
+
+
+Validator = Callable[[duckdb.DuckDBPyConnection], tuple[dict[str, ValidationOutcome], list[dict]]]
+
+
+def ingest(
+    conn: duckdb.DuckDBPyConnection,
+    scan: FileScan,
+    to_load: list[str],
+    validate: Validator,
+    *,
+    loaded_at: datetime,
+    run_id: str | None,
+    rules: str,
+    unchanged: Iterable[str] = (),
+) -> IngestReport:
+    """Bring raw in line with the scan for the releases `to_load` (and remove the gone ones)."""
+    ensure_raw_tables(conn)
+    outcomes: list[LoadOutcome] = []
+
+    loaded = loaded_releases(conn)
+    removed = removed_releases(conn, scan)
+    if removed:
+        conn.execute("begin transaction")
+        for rid in removed:
+            delete_release(conn, rid, keep_validations=False)
+        conn.execute("commit")
+        outcomes += [LoadOutcome(rid, loaded[rid][1], "removed", 0) for rid in removed]
+
+    releases = [scan.releases[rid] for rid in to_load if rid in scan.releases]
+    validations = []
+    if releases:
+        stage_releases(conn, releases, loaded_at)
+        results, frame_failures = validate(conn)
+        passed = [r.release_id for r in releases if results[r.release_id].success]
+        commit_staged(conn, passed)
+        for release in releases:
+            outcome = results[release.release_id]
+            status = "loaded" if outcome.success else "rejected"
+            outcomes.append(
+                LoadOutcome(release.release_id, release.source_file.name, status, len(release.figures), outcome)
+            )
+            validations.append(validation_row(release, outcome, loaded_at, run_id, rules))
+        record_validations(conn, validations)
+        conn.execute("drop table if exists staged_figures")
+        conn.execute("drop table if exists staged_header_periods")
+    else:
+        frame_failures = []
+    for rid in unchanged:
+        if rid in scan.releases and rid not in to_load:
+            release = scan.releases[rid]
+            outcomes.append(LoadOutcome(rid, release.source_file.name, "unchanged", len(release.figures)))
+
+    _rewrite_quarantine(conn, scan, outcomes, loaded_at)
+    return IngestReport(outcomes, list(scan.errors), frame_failures)
+
+
+def _rewrite_quarantine(conn, scan: FileScan, outcomes: list[LoadOutcome], at: datetime) -> None:
+    """raw.rejected_files: the files that cannot be read now, and the releases rejected by this
+    run or by an earlier one whose file has not changed since."""
+    rows = [(Path(e.path).name, None, e.rule, str(e), at, None) for e in scan.errors]
+    decided = {o.release_id for o in outcomes}
+    for o in outcomes:
+        if o.status == "rejected":
+            release = scan.releases[o.release_id]
+            rules = "; ".join(dict.fromkeys(f["rule"] or f["expectation"] for f in o.validation.failures))
+            rows.append(
+                (
+                    o.source_file,
+                    o.release_id,
+                    rules,
+                    o.validation.describe(o.release_id, o.source_file),
+                    at,
+                    release.release_sha256,
+                )
+            )
+    for source_file, rid, rule, detail, when, sha in conn.execute(
+        f"select source_file, release_id, rule, detail, rejected_at, release_sha256 from {RAW_REJECTED} "
+        "where release_id is not null"
+    ).fetchall():
+        release = scan.releases.get(rid)
+        if rid not in decided and release is not None and release.release_sha256 == sha:
+            rows.append((source_file, rid, rule, detail, when, sha))
+    replace_rejected(conn, rows)
+
+
+def quarantine_summary(report: IngestReport) -> list[str]:
+    """One line per quarantined file or release, for the end of `itx build`."""
+    lines = [
+        f"{Path(e.path).name}: {e.rule}: {e.detail}" + (f" (row {e.row})" if e.row else "") for e in report.file_errors
+    ]
+    for o in report.by_status("rejected"):
+        for f in o.validation.failures:
+            total = f.get("row_count", len(f["rows"]))
+            rows = ", ".join(str(r) for r in f["rows"][:8]) + (f" (+{total - 8} more)" if total > 8 else "")
+            values = "; ".join(f["values"][:3])
+            lines.append(
+                f"{o.source_file} ({o.release_id}) row(s) {rows or '-'}: {f['rule'] or f['expectation']}"
+                + (f" [{values}]" if values else "")
+            )
+    return lines
+
+
+def sync_with_files(conn: duckdb.DuckDBPyConnection, scan: FileScan, *, rules: str, project_fingerprint: str) -> str:
+    """Before dbt: raw follows the files that are present, and the state notes which files it
+    stands for. Releases whose file is gone are removed, unreadable files are listed in
+    raw.rejected_files, and meta.publication records the files' fingerprint, or none when some
+    release still waits for its ingest (so that `itx build` knows the published state is behind)."""
+    from orchestration.lib.warehouse import PUBLICATION, RAW_FIGURES
+
+    ensure_raw_tables(conn)
+    loaded = loaded_releases(conn)
+    removed = removed_releases(conn, scan)
+    if removed:
+        conn.execute("begin transaction")
+        for rid in removed:
+            delete_release(conn, rid, keep_validations=False)
+        conn.execute("commit")
+    now = datetime.now()
+    _rewrite_quarantine(conn, scan, [LoadOutcome(rid, loaded[rid][1], "removed", 0) for rid in removed], now)
+    rejected = {
+        (rid, sha)
+        for rid, sha in conn.execute(
+            f"select release_id, release_sha256 from {RAW_REJECTED} where release_id is not null"
+        ).fetchall()
+    }
+    pending = [
+        rid for rid in releases_to_load(conn, scan, rules) if (rid, scan.releases[rid].release_sha256) not in rejected
+    ]
+    releases, figures = conn.execute(f"select count(distinct release_id), count(*) from {RAW_FIGURES}").fetchone()
+    conn.execute("begin transaction")
+    conn.execute(f"delete from {PUBLICATION}")
+    conn.execute(
+        f"insert into {PUBLICATION} values (?, ?, ?, ?, ?)",
+        [None if pending else scan.fingerprint, project_fingerprint, now, releases, figures],
+    )
+    conn.execute("commit")
+    return (
+        f"raw holds {releases} releases ({figures} figures); {len(removed)} removed with their files; "
+        f"{len(scan.errors)} unreadable file(s)"
+        + (f"; {len(pending)} release(s) not ingested yet: {', '.join(pending[:5])}" if pending else "")
+    )
+
+
+def published_state(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    """What a warehouse says it was built from (meta.publication), or None."""
+    try:
+        row = conn.execute(
+            "select files_fingerprint, project_fingerprint, published_at, releases, figures from meta.publication"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    if row is None:
+        return None
+    return dict(
+        zip(("files_fingerprint", "project_fingerprint", "published_at", "releases", "figures"), row, strict=True)
+    )

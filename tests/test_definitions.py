@@ -20,6 +20,7 @@ def test_assets(defs):
     expected = {
         "raw/release_figures",
         "raw/validation_results",
+        "raw/release_header_periods",
         "reference/series_hierarchy",
         "reference/errata",
         "staging/stg_release_figures",
@@ -35,14 +36,19 @@ def test_assets(defs):
     assert expected <= keys
 
 
-def test_raw_releases_are_partitioned_by_release_and_checked_by_gx(defs):
+def test_raw_releases_are_partitioned_by_release_and_checked_by_gx_per_release(defs):
     graph = defs.resolve_asset_graph()
+    release = dg.DynamicPartitionsDefinition(name="release")
+    for key in ("raw/release_figures", "raw/validation_results", "raw/release_header_periods"):
+        assert graph.get(dg.AssetKey.from_user_string(key)).partitions_def == release, key
     raw = graph.get(dg.AssetKey(["raw", "release_figures"]))
-    assert raw.partitions_def == dg.DynamicPartitionsDefinition(name="release")
-    check_keys = {k.name for k in graph.asset_check_keys if k.asset_key == raw.key}
-    assert "gx_raw_release_figures" in check_keys
     spec = next(s for s in defs.resolve_assets_def(raw.key).check_specs if s.name == "gx_raw_release_figures")
-    assert spec.blocking
+    assert spec.partitions_def == release  # each release's validation on its own partition
+    # one step materializes the three raw tables
+    assert defs.resolve_assets_def(raw.key).keys == {
+        dg.AssetKey.from_user_string(k)
+        for k in ("raw/release_figures", "raw/validation_results", "raw/release_header_periods")
+    }
 
 
 def test_dbt_tests_are_asset_checks(defs):
@@ -51,20 +57,35 @@ def test_dbt_tests_are_asset_checks(defs):
     assert "assert_fytd_equals_sum_of_fiscal_months" in checks
 
 
-def test_the_marts_depend_on_the_raw_releases(defs):
+def test_the_marts_depend_on_the_raw_releases_and_the_brief_on_every_table_it_reads(defs):
+    import re
+
     graph = defs.resolve_asset_graph()
     upstream = graph.get(dg.AssetKey(["staging", "stg_release_figures"])).parent_keys
     assert dg.AssetKey(["raw", "release_figures"]) in upstream
     assert (
-        dg.AssetKey(["marts", "mart_ict_exports_growth_monthly"])
-        in graph.get(dg.AssetKey(["reports", "monthly_brief"])).parent_keys
+        dg.AssetKey(["raw", "validation_results"])
+        in graph.get(dg.AssetKey(["staging", "stg_validation_results"])).parent_keys
     )
+    brief_parents = graph.get(dg.AssetKey(["reports", "monthly_brief"])).parent_keys
+    read = set(re.findall(r"\b(marts|core|staging)\.([a-z_]+)\b", (REPO / "orchestration/lib/report.py").read_text()))
+    assert read
+    for schema, table in read:
+        assert dg.AssetKey([schema, table]) in brief_parents, (schema, table)
 
 
-def test_every_warehouse_writer_is_in_one_pool(defs):
+def test_jobs_run_in_one_process_and_no_pool_can_be_left_taken(defs):
+    """Writers are serialized by an OS file lock that dies with its holder, not by a pool slot
+    that a killed process would keep."""
+    import yaml
+
+    for job in ("ingest_job", "transform_job"):
+        assert defs.resolve_job_def(job).executor_def.name == "in_process"
     for key in ("raw/release_figures", "marts/mart_ict_exports_growth_monthly", "reports/monthly_brief"):
-        assets_def = defs.resolve_assets_def(dg.AssetKey.from_user_string(key))
-        assert assets_def.op.pool == "duckdb_warehouse", key
+        assert defs.resolve_assets_def(dg.AssetKey.from_user_string(key)).op.pool is None, key
+    config = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())
+    assert "pools" not in config.get("concurrency", {})
+    assert config["run_monitoring"]["enabled"] is True
 
 
 def test_jobs_schedule_and_sensors(defs):
@@ -74,7 +95,8 @@ def test_jobs_schedule_and_sensors(defs):
     schedule = defs.resolve_schedule_def("sbp_fetch_schedule")
     assert schedule.execution_timezone == "Asia/Karachi"
     assert schedule.job_name == "fetch_job"
-    assert defs.resolve_sensor_def("release_inbox_sensor").job_name == "ingest_job"
+    targets = {t.job_def.name for t in defs.resolve_sensor_def("release_inbox_sensor").targets}
+    assert targets == {"ingest_job", "transform_job"}
     assert defs.resolve_sensor_def("transform_after_ingest")
 
 
@@ -103,4 +125,3 @@ def test_the_instance_has_telemetry_off_and_one_run_at_a_time():
     config = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())
     assert config["telemetry"]["enabled"] is False
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
-    assert config["concurrency"]["pools"]["default_limit"] == 1

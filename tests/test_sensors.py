@@ -1,59 +1,127 @@
-"""The inbox sensor turns a new release file into a partition and a run, and reports bad files."""
+"""The inbox sensor turns a new release file into a partition and a run, reports a bad file once
+and never stalls on it; a removed file's partition goes; any finished ingest starts the transform."""
 
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import dagster as dg
 from conftest import REPO
 
-from orchestration.defs.release_discovery import scan_releases
-from orchestration.defs.sensors import release_inbox_sensor
+from orchestration.defs.resources import ReleaseFilesResource
+from orchestration.defs.sensors import release_inbox_sensor, transform_after_ingest
+from orchestration.settings import get_settings
 
 
-def test_a_file_dropped_in_the_inbox_becomes_a_release_run(write_release):
+def release_files() -> ReleaseFilesResource:
+    s = get_settings()
+    return ReleaseFilesResource(
+        releases_dir=str(s.releases_dir),
+        inbox=str(s.inbox),
+        seeds_dir=str(s.seeds_dir),
+        expectations_dir=str(s.expectations_dir),
+        gx_dir=str(s.gx_dir),
+        reports_dir=str(s.reports_dir),
+        max_file_bytes=s.max_file_bytes,
+    )
+
+
+def tick(instance, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"release_files": release_files()})
+    result = release_inbox_sensor(context)
+    return result, context.cursor
+
+
+def apply_partition_requests(instance, result):
+    for request in result.dynamic_partitions_requests:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+
+
+def test_the_inbox_sensor_loads_new_files_reports_a_bad_one_once_and_goes_on(write_release):
     inbox = Path(os.environ["ITX_INBOX"])
     with dg.instance_for_test() as instance:
-        first = release_inbox_sensor(dg.build_sensor_context(instance=instance))
-        bundled = {r.partition_key for r in first}
+        first, cursor = tick(instance)
+        bundled = {r.partition_key for r in first.run_requests}
         assert len(bundled) > 100  # every bundled release, on a fresh instance
-        cursor = json.dumps({r.partition_key: r.run_key.split(":", 1)[1] for r in first})
+        apply_partition_requests(instance, first)
+        cursor = first.cursor
 
-        quiet = release_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
-        assert isinstance(quiet, dg.SkipReason)
+        quiet, _ = tick(instance, cursor)
+        assert quiet.run_requests == [] and quiet.skip_reason
 
         workbook = inbox / "dt.xls"
         shutil.copy(REPO / "tests" / "fixtures" / "sbp" / "ebops_jul-may_fy26.xls", workbook)
-        path = write_release(
-            "sbp_nov.csv",
-            [
-                [
-                    "2026-10",
-                    "ict_total",
-                    "402000",
-                    "month",
-                    "SBP",
-                    "2026-11-18",
-                    "https://example.org/oct",
-                    "",
-                    "source",
-                ],
-            ],
-            directory=inbox,
-        )
+        row = ["2026-10", "ict_total", "402000", "month", "SBP", "2026-11-18", "https://example.org/oct", "", "source"]
+        path = write_release("sbp_nov.csv", [row], directory=inbox)
         (bad := inbox / "notes.csv").write_text("hello,world\n")
         try:
-            context = dg.build_sensor_context(instance=instance, cursor=cursor)
-            requests = release_inbox_sensor(context)
-            keys = sorted(r.partition_key for r in requests)
+            result = release_inbox_sensor(
+                context := dg.build_sensor_context(
+                    instance=instance, cursor=cursor, resources={"release_files": release_files()}
+                )
+            )
+            keys = sorted(r.partition_key for r in result.run_requests)
             assert keys[0] == "sbp-2026-11-18-sbp-nov" and keys[1].startswith("sbp-") and keys[1].endswith("-dt")
-            assert len(keys) == 2
-            assert set(keys) <= set(instance.get_dynamic_partitions("release"))
-            _, errors = scan_releases()
-            assert len(errors) == 1 and "notes.csv: format: not a release file" in errors[0]
+            assert len(keys) == 2  # the unreadable file blocks nothing
+            added = [k for r in result.dynamic_partitions_requests for k in r.partition_keys]
+            assert sorted(added) == keys
             assert bad.exists()  # reported, and left where it is
-        finally:
+            assert "notes.csv" in json.loads(result.cursor)["errors"]
+            apply_partition_requests(instance, result)
+
+            # the next tick reports the bad file no more and requests nothing new
+            again, _ = tick(instance, result.cursor)
+            assert again.run_requests == []
+
+            # the CSV goes: its partition is deleted and the transform removes its release
             path.unlink()
+            gone, _ = tick(instance, again.cursor)
+            deleted = [
+                k
+                for r in gone.dynamic_partitions_requests
+                if isinstance(r, dg.DeleteDynamicPartitionsRequest)
+                for k in r.partition_keys
+            ]
+            assert deleted == ["sbp-2026-11-18-sbp-nov"]
+            assert [r.job_name for r in gone.run_requests] == ["transform_job"]
+        finally:
+            path.unlink(missing_ok=True)
             bad.unlink()
             workbook.unlink()
+    del context
+
+
+def test_any_finished_ingest_starts_the_transform():
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        assert isinstance(transform_after_ingest(context), dg.SkipReason)  # first tick: from now on
+        cursor = context.cursor
+
+        def finished(job_name, status, asset_selection=None, tags=None):
+            instance.add_run(
+                dg.DagsterRun(
+                    job_name=job_name,
+                    run_id=str(uuid.uuid4()),
+                    status=status,
+                    asset_selection=asset_selection,
+                    tags=tags or {},
+                )
+            )
+
+        finished("__ASSET_JOB", dg.DagsterRunStatus.FAILURE, {dg.AssetKey(["raw", "release_figures"])})
+        request = transform_after_ingest(dg.build_sensor_context(instance=instance, cursor=cursor))
+        assert isinstance(request, dg.RunRequest)
+        context = dg.build_sensor_context(instance=instance, cursor=cursor)
+        transform_after_ingest(context)
+        # a run of `itx build` runs its own transform; a fetch is no ingest
+        finished("ingest_job", dg.DagsterRunStatus.SUCCESS, tags={"itx/build": "1"})
+        finished("fetch_job", dg.DagsterRunStatus.SUCCESS)
+        assert isinstance(
+            transform_after_ingest(dg.build_sensor_context(instance=instance, cursor=context.cursor)), dg.SkipReason
+        )

@@ -104,27 +104,33 @@ def release_inbox_sensor(context: dg.SensorEvaluationContext, release_files: Rel
     ),
 )
 def transform_after_ingest(context: dg.SensorEvaluationContext):
-    since = float(context.cursor) if context.cursor else None
-    if since is None:
-        context.update_cursor(str(datetime.now().timestamp()))
+    state = json.loads(context.cursor) if context.cursor else None
+    if state is None:
+        context.update_cursor(json.dumps({"since": datetime.now().timestamp(), "seen": []}))
         return dg.SkipReason("watching runs from now on")
+    # run timestamps are kept to the second: look a little back, and skip the runs already seen
     records = context.instance.get_run_records(
         filters=dg.RunsFilter(
             statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
-            updated_after=datetime.fromtimestamp(since),
+            updated_after=datetime.fromtimestamp(state["since"] - 2),
         ),
         order_by="update_timestamp",
         ascending=True,
     )
-    latest, trigger = since, None
+    seen = set(state["seen"])
+    latest, trigger = state["since"], None
     for rec in records:
-        latest = max(latest, rec.update_timestamp.timestamp())
         run = rec.dagster_run
+        if run.run_id in seen:
+            continue
+        seen.add(run.run_id)
+        latest = max(latest, rec.update_timestamp.timestamp())
         if BUILD_TAG in run.tags:
             continue
         if run.job_name == ingest_job.name or (run.asset_selection and RAW_FIGURES_KEY in run.asset_selection):
             trigger = run
-    context.update_cursor(str(latest))
+    recent = [rec.dagster_run.run_id for rec in records if rec.update_timestamp.timestamp() >= latest - 2]
+    context.update_cursor(json.dumps({"since": latest, "seen": recent}))
     if trigger is None:
         return dg.SkipReason("no ingest finished")
     return dg.RunRequest(run_key=f"after:{trigger.run_id}", tags={"itx/after_run": trigger.run_id})

@@ -40,4 +40,4 @@ lint: install
 	$(BIN)/ruff check orchestration tests
 
 clean:
-	rm -rf data/warehouse.duckdb data/gx data/reports dbt_project/target dbt_project/logs
+	rm -rf data/warehouse.duckdb data/.warehouse.duckdb.build data/.warehouse.duckdb.lock data/gx data/reports dbt_project/target dbt_project/logs

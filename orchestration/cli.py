@@ -105,7 +105,10 @@ def _run_job(defs, instance, job: str, **kwargs):
     from orchestration.defs.sensors import BUILD_TAG
 
     tags = {**kwargs.pop("tags", {}), **process_tags(), BUILD_TAG: "1"}
-    return defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, tags=tags, **kwargs)
+    result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, tags=tags, **kwargs)
+    if _interrupted:
+        raise KeyboardInterrupt
+    return result
 
 
 def _print_failure(headline: str, result) -> None:
@@ -147,12 +150,22 @@ def _print_quarantine(rejected) -> None:
     print("  Fix or remove each file; the other releases were built and published.", file=sys.stderr)
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops a build the way Ctrl-C does: the step in progress is abandoned, the staging
-    copy is left for the next build, and the published warehouse is untouched."""
+_interrupted: list[int] = []
+
+
+def _stop_on_signals() -> dict:
+    """SIGTERM and Ctrl-C stop a build cleanly: the step in progress is abandoned (Dagster passes
+    the interrupt on to dbt), the staging copy is left for the next build, and the published
+    warehouse is untouched. Dagster turns the interrupt into a failed run; the flag tells `build`
+    it was a stop, not a failure."""
     import signal
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def stop(signum, _frame):
+        _interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    _interrupted.clear()
+    return {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
 
 
 def build(revalidate: bool = False) -> int:
@@ -161,7 +174,7 @@ def build(revalidate: bool = False) -> int:
     settings = get_settings()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     paths = WarehousePaths(settings.warehouse)
-    _stop_on_sigterm()
+    previous = _stop_on_signals()
     try:
         with writer_lock(paths, purpose="itx build"):
             return _build_locked(settings, paths, revalidate)
@@ -175,6 +188,11 @@ def build(revalidate: bool = False) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        import signal
+
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _build_locked(settings, paths, revalidate: bool) -> int:

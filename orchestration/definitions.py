@@ -12,7 +12,6 @@ from orchestration.defs.schedules import sbp_fetch_schedule
 from orchestration.defs.sensors import release_inbox_sensor, transform_after_ingest
 
 
-
 def build_defs() -> dg.Definitions:
     """The definitions, with resources for the paths the environment names now (so that `itx`
     and the tests can point one process at another warehouse)."""

@@ -63,4 +63,3 @@ def check_evaluation(outcome: LoadOutcome, data_docs: str | None) -> dg.AssetChe
         ),
         metadata=metadata,
     )
-

@@ -167,9 +167,10 @@ def test_running_again_changes_nothing(built):
     assert marts_fingerprint() == built
 
 
-def test_a_bad_release_in_the_inbox_fails_the_build_and_changes_nothing(built, write_release, capsys):
+def test_a_bad_release_in_the_inbox_is_quarantined_and_the_rest_still_builds(built, write_release, capsys):
     inbox = Path(os.environ["ITX_INBOX"])
-    latest = query("select max(month) as m from marts.mart_ict_exports_growth_monthly").iloc[0].m
+    growth = query("select * from marts.mart_ict_exports_growth_monthly order by all")
+    latest = growth.month.max()
     period = (pd.Timestamp(latest) + pd.DateOffset(months=1)).strftime("%Y-%m")
     published = (pd.Timestamp(latest) + pd.DateOffset(months=2, days=17)).strftime("%Y-%m-%d")
     path = write_release(
@@ -182,12 +183,15 @@ def test_a_bad_release_in_the_inbox_fails_the_build_and_changes_nothing(built, w
     try:
         assert cli.main(["build"]) == 1
         err = capsys.readouterr().err
-        assert "sbp_bad_month.csv row(s) 2" in err and "plausible magnitude" in err
-        assert marts_fingerprint() == built
+        assert "sbp_bad_month.csv" in err and "plausible magnitude" in err and "row(s) 2" in err
+        assert query("select * from marts.mart_ict_exports_growth_monthly order by all").equals(growth)
         assert path.exists()
         failed = query("select release_id, failures_json from raw.validation_results where not success")
         assert list(failed.release_id) == [f"sbp-{published}-sbp-bad-month"]
         assert query("select count(*) as n from raw.release_figures where release_id like '%bad-month'").iloc[0].n == 0
+        quality = query("select files_rejected, releases_rejected, rejected_files from marts.mart_data_quality")
+        assert (quality.files_rejected[0], quality.releases_rejected[0]) == (1, 1)
+        assert "sbp_bad_month.csv" in quality.rejected_files[0]
     finally:
         path.unlink()
     assert cli.main(["build"]) == 0
@@ -214,6 +218,23 @@ def test_itx_sql_prints_a_table_and_csv(built):
     assert out.getvalue().splitlines()[0] == "n"
 
 
-def test_itx_sql_is_read_only(built, capsys):
-    assert cli.main(["sql", "create table marts.x as select 1"]) == 1
-    assert "read-only" in capsys.readouterr().err.lower()
+def test_itx_sql_is_read_only(built, capsys, tmp_path):
+    record = RECORD.read_bytes()
+    target = tmp_path / "out.csv"
+    for statement in (
+        "create table marts.x as select 1",
+        f"copy (select 'x' as period) to '{RECORD}' (header false)",
+        f"copy (select 1) to '{target}'",
+        f"export database '{tmp_path / 'dump'}'",
+        f"attach '{tmp_path / 'other.duckdb'}' as other",
+        "install httpfs",
+        "set enable_external_access = true",
+    ):
+        assert cli.main(["sql", statement]) == 2, statement
+        assert "only queries are run here" in capsys.readouterr().err
+    # a query that reaches for another file is refused by DuckDB itself
+    assert cli.main(["sql", f"select * from read_csv('{RECORD}')"]) == 1
+    assert "external access" in capsys.readouterr().err.lower()
+    assert RECORD.read_bytes() == record and not target.exists() and not (tmp_path / "dump").exists()
+    assert cli.main(["sql", ""]) == 2
+    assert cli.main(["sql", "show tables"]) == 0

@@ -57,6 +57,8 @@ def itx_dbt_models(
             conn.close()
         os.environ[DBT_DATABASE_ENV] = str(staging)
         try:
-            yield from dbt.cli(["build"], context=context).stream()
+            # dbt's unit tests check the models' SQL, not the data: the test suite runs them
+            # (tests/e2e/test_warehouse.py), a build need not pay for them every time
+            yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
         finally:
             os.environ.pop(DBT_DATABASE_ENV, None)

@@ -16,7 +16,10 @@ def test_dbt_and_dagster_open_the_same_warehouse_file(monkeypatch):
     settings.export_environment()
     # dbt's profile reads exactly this variable ...
     profile = (REPO_ROOT / "dbt_project" / "profiles.yml").read_text()
-    assert re.search(r"path:\s*\"\{\{\s*env_var\('ITX_WAREHOUSE'\)\s*\}\}\"", profile)
+    # the staging copy while Dagster builds (ITX_DBT_DATABASE), else the published warehouse
+    assert re.search(
+        r"path:\s*\"\{\{\s*env_var\('ITX_DBT_DATABASE', env_var\('ITX_WAREHOUSE', ''\)\)\s*\}\}\"", profile
+    )
     # ... which now holds the absolute path that the Dagster resource opens.
     assert os.environ["ITX_WAREHOUSE"] == str(settings.warehouse)
     assert Path(os.environ["ITX_WAREHOUSE"]).is_absolute()

@@ -14,6 +14,20 @@ from orchestration.lib.warehouse import LoadOutcome
 RAW_FIGURES_KEY = dg.AssetKey(["raw", "release_figures"])
 RAW_VALIDATIONS_KEY = dg.AssetKey(["raw", "validation_results"])
 RAW_HEADER_PERIODS_KEY = dg.AssetKey(["raw", "release_header_periods"])
+RAW_REJECTED_KEY = dg.AssetKey(["raw", "rejected_files"])
+
+# A snapshot, not a partition of a release: what is quarantined now. Written by the ingest (the
+# releases it rejects) and by the transform's sync with the files (the files it cannot read).
+rejected_files = dg.AssetSpec(
+    RAW_REJECTED_KEY,
+    group_name="raw",
+    kinds={"duckdb"},
+    description=(
+        "What is quarantined now: files that cannot be read (with the rule) and releases Great Expectations "
+        "rejected (with the file rows and rules). Rewritten by every ingest and by the transform before dbt; "
+        "listed by marts.mart_data_quality and the brief."
+    ),
+)
 
 release_validation_check = dg.AssetCheckSpec(
     name="gx_raw_release_figures",

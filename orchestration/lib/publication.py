@@ -201,7 +201,7 @@ def prepare_staging(paths: WarehousePaths) -> Path:
     assert holds_lock(paths), "prepare_staging needs the writer lock"
     base = _identity(paths.published)
     state = _read_state(paths)
-    if paths.staging.exists() and state.get("base") == base:
+    if paths.staging.exists() and state.get("base") == base and not _locked_by_another_process(paths.staging):
         return paths.staging
     if paths.build_dir.exists():
         shutil.rmtree(paths.build_dir)
@@ -212,6 +212,23 @@ def prepare_staging(paths: WarehousePaths) -> Path:
         os.replace(partial, paths.staging)
     paths.state_file.write_text(json.dumps({"base": base, "prepared_at": datetime.now(UTC).isoformat()}))
     return paths.staging
+
+
+def _locked_by_another_process(path: Path) -> bool:
+    """Whether another process has the file open in DuckDB (which holds a POSIX lock on it): a
+    `dbt build` left running after its `itx build` was killed, say. Its copy is then abandoned to
+    it and a fresh one made. Called before this process opens the file itself: closing the probe
+    drops this process's own POSIX locks on the file."""
+    try:
+        with open(path, "r+b") as fh:
+            try:
+                fcntl.lockf(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.lockf(fh.fileno(), fcntl.LOCK_UN)
+    except OSError:
+        return True
+    return False
 
 
 def discard_staging(paths: WarehousePaths) -> None:

@@ -106,7 +106,15 @@ def _run_job(defs, instance, job: str, **kwargs):
 
     tags = {**kwargs.pop("tags", {}), **process_tags(), BUILD_TAG: "1"}
     result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, tags=tags, **kwargs)
-    if _interrupted:
+    # Dagster handles SIGTERM and Ctrl-C itself while a run executes (it stops the step and dbt,
+    # and fails the run): such a failure is a stop, not a failure to report
+    interrupted = any(
+        e.is_step_failure
+        and e.step_failure_data.error
+        and e.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
+        for e in result.all_events
+    )
+    if _interrupted or interrupted:
         raise KeyboardInterrupt
     return result
 

@@ -27,7 +27,7 @@ def test_concurrent_registration_never_fails(tmp_path):
     with dg.DagsterInstance.from_config(str(home)):
         pass  # the instance's storage is made once, as the first build makes it
     ctx = multiprocessing.get_context("spawn")
-    for _ in range(2):
+    for _ in range(1):
         start = ctx.Event()
         procs = [ctx.Process(target=_register, args=(str(home), start)) for _ in range(3)]
         for p in procs:

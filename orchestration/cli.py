@@ -158,6 +158,10 @@ def _print_quarantine(rejected) -> None:
     print("  Fix or remove each file; the other releases were built and published.", file=sys.stderr)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 _interrupted: list[int] = []
 
 
@@ -223,7 +227,8 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
         and not has_unpublished_work(paths)
     ):
         print(
-            f"itx build: nothing new. The warehouse holds exactly the {len(scan.files)} release files present "
+            "itx build: nothing new. The warehouse holds exactly the "
+            f"{_count(len(scan.files), 'release file')} present "
             f"({state['releases']} releases, {state['figures']} figures, "
             f"published {state['published_at']:%Y-%m-%d %H:%M}); "
             f"brief: {latest_brief}"
@@ -252,7 +257,8 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
     new = register_releases(instance, list(scan.releases))
     retire_releases(instance, keep=set(scan.releases) | kept)
     print(
-        f"itx build: {len(scan.releases)} releases in {len(scan.files)} files ({len(new)} new, {len(to_load)} to "
+        f"itx build: {_count(len(scan.releases), 'release')} in {_count(len(scan.files), 'file')} "
+        f"({len(new)} new, {len(to_load)} to "
         f"validate, {len(scan.errors)} unreadable); warehouse {settings.warehouse}"
     )
     if to_load:

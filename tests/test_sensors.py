@@ -10,22 +10,12 @@ from pathlib import Path
 import dagster as dg
 from conftest import REPO
 
-from orchestration.defs.resources import ReleaseFilesResource
+from orchestration.defs.resources import ReleaseFilesResource, build_resources
 from orchestration.defs.sensors import release_inbox_sensor, transform_after_ingest
-from orchestration.settings import get_settings
 
 
 def release_files() -> ReleaseFilesResource:
-    s = get_settings()
-    return ReleaseFilesResource(
-        releases_dir=str(s.releases_dir),
-        inbox=str(s.inbox),
-        seeds_dir=str(s.seeds_dir),
-        expectations_dir=str(s.expectations_dir),
-        gx_dir=str(s.gx_dir),
-        reports_dir=str(s.reports_dir),
-        max_file_bytes=s.max_file_bytes,
-    )
+    return build_resources()["release_files"]  # the paths the environment names now
 
 
 def tick(instance, cursor=None):

@@ -119,6 +119,18 @@ def removed_releases(conn: duckdb.DuckDBPyConnection, scan: FileScan) -> list[st
     )
 
 
+def remove_gone_releases(conn: duckdb.DuckDBPyConnection, scan: FileScan) -> list[LoadOutcome]:
+    """Delete, in one transaction, the releases no file holds any more (see removed_releases)."""
+    loaded = loaded_releases(conn)
+    removed = removed_releases(conn, scan)
+    if removed:
+        conn.execute("begin transaction")
+        for rid in removed:
+            delete_release(conn, rid, keep_validations=False)
+        conn.execute("commit")
+    return [LoadOutcome(rid, loaded[rid][1], "removed", 0) for rid in removed]
+
+
 @dataclass
 class IngestReport:
     outcomes: list[LoadOutcome]
@@ -149,16 +161,7 @@ def ingest(
 ) -> IngestReport:
     """Bring raw in line with the scan for the releases `to_load` (and remove the gone ones)."""
     ensure_raw_tables(conn)
-    outcomes: list[LoadOutcome] = []
-
-    loaded = loaded_releases(conn)
-    removed = removed_releases(conn, scan)
-    if removed:
-        conn.execute("begin transaction")
-        for rid in removed:
-            delete_release(conn, rid, keep_validations=False)
-        conn.execute("commit")
-        outcomes += [LoadOutcome(rid, loaded[rid][1], "removed", 0) for rid in removed]
+    outcomes: list[LoadOutcome] = remove_gone_releases(conn, scan)
 
     releases = [scan.releases[rid] for rid in to_load if rid in scan.releases]
     validations = []
@@ -217,23 +220,6 @@ def _rewrite_quarantine(conn, scan: FileScan, outcomes: list[LoadOutcome], at: d
     replace_rejected(conn, rows)
 
 
-def quarantine_summary(report: IngestReport) -> list[str]:
-    """One line per quarantined file or release, for the end of `itx build`."""
-    lines = [
-        f"{Path(e.path).name}: {e.rule}: {e.detail}" + (f" (row {e.row})" if e.row else "") for e in report.file_errors
-    ]
-    for o in report.by_status("rejected"):
-        for f in o.validation.failures:
-            total = f.get("row_count", len(f["rows"]))
-            rows = ", ".join(str(r) for r in f["rows"][:8]) + (f" (+{total - 8} more)" if total > 8 else "")
-            values = "; ".join(f["values"][:3])
-            lines.append(
-                f"{o.source_file} ({o.release_id}) row(s) {rows or '-'}: {f['rule'] or f['expectation']}"
-                + (f" [{values}]" if values else "")
-            )
-    return lines
-
-
 def sync_with_files(conn: duckdb.DuckDBPyConnection, scan: FileScan, *, rules: str, project_fingerprint: str) -> str:
     """Before dbt: raw follows the files that are present, and the state notes which files it
     stands for. Releases whose file is gone are removed, unreadable files are listed in
@@ -242,15 +228,9 @@ def sync_with_files(conn: duckdb.DuckDBPyConnection, scan: FileScan, *, rules: s
     from orchestration.lib.warehouse import PUBLICATION, RAW_FIGURES
 
     ensure_raw_tables(conn)
-    loaded = loaded_releases(conn)
-    removed = removed_releases(conn, scan)
-    if removed:
-        conn.execute("begin transaction")
-        for rid in removed:
-            delete_release(conn, rid, keep_validations=False)
-        conn.execute("commit")
+    removed = remove_gone_releases(conn, scan)
     now = datetime.now()
-    _rewrite_quarantine(conn, scan, [LoadOutcome(rid, loaded[rid][1], "removed", 0) for rid in removed], now)
+    _rewrite_quarantine(conn, scan, removed, now)
     rejected = {
         (rid, sha)
         for rid, sha in conn.execute(

@@ -41,7 +41,7 @@ def plan_inbox_tick(scan, cursor: dict | None, existing_partitions: set[str]):
         for rid, release in scan.releases.items()
         if known.get(rid, [None])[0] != release.release_sha256
     ]
-    unreadable = {e.path.rsplit("/", 1)[-1]: e for e in scan.errors}
+    unreadable = scan.errors_by_file
     errors_seen = cursor.get("errors", {})
     new_errors = [e for name, e in unreadable.items() if errors_seen.get(name) != scan.files.get(name)]
     add = [rid for rid in scan.releases if rid not in existing_partitions]

@@ -39,7 +39,7 @@ from urllib.parse import quote, quote_plus, unquote
 
 import httpx
 
-from orchestration.lib.record import MANIFEST_SUFFIX
+from orchestration.lib.record import MANIFEST_SUFFIX, file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -213,14 +213,6 @@ def last_download_date(inbox: Path) -> date | None:
     return max(days, default=None)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def known_sha256s(inbox: Path) -> set[str]:
     """Every sha256 the inbox already holds: each sidecar's recorded sha256 and each file's
     actual sha256 (files dropped in by hand have no sidecar)."""
@@ -231,7 +223,7 @@ def known_sha256s(inbox: Path) -> set[str]:
             if isinstance(sha256, str):
                 known.add(sha256)
         else:
-            known.add(_file_sha256(path))
+            known.add(file_sha256(path))
     return known
 
 

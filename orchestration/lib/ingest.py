@@ -53,16 +53,12 @@ class FileScan:
         return digest.hexdigest()
 
     @property
+    def errors_by_file(self) -> dict[str, record.ReleaseFileError]:
+        return {Path(e.path).name: e for e in self.errors}
+
+    @property
     def unreadable_files(self) -> set[str]:
-        return {Path(e.path).name for e in self.errors}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return set(self.errors_by_file)
 
 
 def scan_files(files: Iterable[tuple[Path, bool]], *, max_bytes: int | None = None) -> FileScan:
@@ -71,7 +67,7 @@ def scan_files(files: Iterable[tuple[Path, bool]], *, max_bytes: int | None = No
     found: dict[str, record.Release] = {}
     for path, bundled in files:
         try:
-            scan.files[path.name] = _sha256(path)
+            scan.files[path.name] = record.file_sha256(path)
             releases = record.read_release_file(path, bundled=bundled, max_bytes=max_bytes)
             clash = next((r for r in releases if r.release_id in found), None)
             if clash is not None:

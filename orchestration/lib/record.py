@@ -135,6 +135,15 @@ class Release:
         return digest.hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks (a release file's identity)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def period_end(period: str) -> date:
     """Last day of a `YYYY-MM` period."""
     match = _PERIOD.match(period)

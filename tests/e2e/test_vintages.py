@@ -74,15 +74,20 @@ def test_july_2023_as_pbs_printed_it_and_as_known_a_year_later(built):
     assert float(later.value_usd_mn) == 224.95
 
 
-def test_the_latest_marts_are_the_latest_vintage(built):
-    latest = query("select max(vintage) as v from marts.mart_ict_exports_growth_asof where scope = 'all'").iloc[0].v
+def test_as_of_today_is_the_latest_marts(built):
+    """One code path: the table macro at today's date gives the growth mart, row for row."""
     a = query(
-        "select * exclude (scope, vintage, value_origin, release_id, published_on, source_url) "
-        "from marts.mart_ict_exports_growth_asof where scope = 'all' and vintage = ? order by series_code, month",
-        [latest],
+        "select * exclude (vintage, value_origin, release_id, published_on, source_url) "
+        "from marts.growth_as_of(current_date) order by series_code, month"
     )
     b = query("select * from marts.mart_ict_exports_growth_monthly order by series_code, month")
-    assert a.equals(b)
+    assert len(b) and a.equals(b)
+
+
+def test_nothing_is_known_before_the_first_release(built):
+    first = query("select min(known_from) as d from intermediate.int_figures__selection_intervals").iloc[0].d
+    assert query("select count(*) as n from marts.growth_as_of(cast(? as date) - 1)", [first]).iloc[0].n == 0
+    assert query("select count(*) as n from marts.growth_as_of(cast(? as date))", [first]).iloc[0].n > 0
 
 
 def test_revisions_record_first_and_latest_print(built):

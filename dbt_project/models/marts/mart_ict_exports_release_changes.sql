@@ -5,15 +5,15 @@ with figures as (
     select * from {{ ref('fct_ict_export_figures') }} where value_origin = 'reported'
 ),
 known_before as (
+    -- the interval of the same key that was open the day before: a key's intervals are
+    -- contiguous from its first printing, so the last one starting before the day holds then
     select f.figure_id, s.value_usd_thousand, s.precision_usd_thousand, s.release_id, s.published_on
     from figures f
-    join {{ ref('int_figures__selected_asof') }} s
-        on s.scope = 'all'
-        and s.series_code = f.series_code and s.period_month = f.period_month and s.basis = f.basis
-        and s.vintage = (
-            select max(v.vintage) from {{ ref('int_vintages') }} v
-            where v.scope = 'all' and v.vintage < f.vintage
-        )
+    asof join (
+        select * from {{ ref('int_figures__selection_intervals') }} where scope = 'all'
+    ) s
+        on s.series_code = f.series_code and s.period_month = f.period_month and s.basis = f.basis
+        and f.vintage > s.known_from
 )
 select
     f.release_id,

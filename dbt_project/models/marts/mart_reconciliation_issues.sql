@@ -30,12 +30,11 @@ sbp_vs_pbs as (
         cast(s.value_usd_thousand / 1000 as decimal(18, 4)),
         'SBP value known that day'
     from {{ ref('fct_ict_export_figures') }} p
-    join {{ ref('int_figures__selected_asof') }} s
-        on s.scope = 'SBP' and s.series_code = p.series_code and s.period_month = p.period_month
-        and s.basis = p.basis
-        and s.vintage = (
-            select max(v.vintage) from {{ ref('int_vintages') }} v where v.scope = 'SBP' and v.vintage <= p.vintage
-        )
+    asof join (
+        select * from {{ ref('int_figures__selection_intervals') }} where scope = 'SBP'
+    ) s
+        on s.series_code = p.series_code and s.period_month = p.period_month and s.basis = p.basis
+        and p.vintage >= s.known_from
     where p.publisher = 'PBS' and p.value_origin = 'reported'
       and abs(p.value_usd_thousand - s.value_usd_thousand) > (p.precision_usd_thousand + s.precision_usd_thousand) / 2 + 1e-6
 )

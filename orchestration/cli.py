@@ -22,9 +22,11 @@ PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 def _parse_dbt_project(settings) -> None:
     """Write dbt's manifest, which the Dagster definitions load (dagster-dbt needs it).
 
-    Skipped when the manifest was written for the same project and the same warehouse file (a
-    stamp beside it says which): dbt takes seconds to start. It is parsed with the profile dbt
-    will build with (the staging copy), so that dbt's own partial parsing applies at build time.
+    Skipped when the manifest was written for the same project and a warehouse of the same file
+    name (a stamp beside it says which): dbt takes seconds to start, and the manifest names the
+    database after the file's stem, not its folder. It is parsed with the profile dbt will build
+    with (the staging copy), so that dbt's own partial parsing applies at build time; a build in
+    another folder reuses the manifest and dbt build re-parses in its own process.
     """
     from orchestration.defs.resources import DBT_DATABASE_ENV
     from orchestration.lib.publication import WarehousePaths, project_fingerprint
@@ -42,7 +44,7 @@ def _parse_dbt_project(settings) -> None:
             project / "profiles.yml",
         )
         + "|"
-        + staging
+        + Path(staging).name
     )
     manifest = project / "target" / "manifest.json"
     if manifest.exists() and stamp.exists() and stamp.read_text() == expected:

@@ -61,14 +61,26 @@ class FileScan:
         return set(self.errors_by_file)
 
 
+# The releases of the files read by the last scan of this process, by (path, sha256, bundled,
+# limit): `itx build` plans from a scan and its in-process Dagster run scans again, and a file
+# whose bytes are unchanged is not parsed twice. Only the last scan's files are kept.
+_parsed: dict[tuple, list[record.Release]] = {}
+
+
 def scan_files(files: Iterable[tuple[Path, bool]], *, max_bytes: int | None = None) -> FileScan:
     """Read each file on its own: a file that cannot be read is one error, and the others go on."""
+    global _parsed
     scan = FileScan()
     found: dict[str, record.Release] = {}
+    parsed: dict[tuple, list[record.Release]] = {}
     for path, bundled in files:
         try:
-            scan.files[path.name] = record.file_sha256(path)
-            releases = record.read_release_file(path, bundled=bundled, max_bytes=max_bytes)
+            sha256 = scan.files[path.name] = record.file_sha256(path)
+            key = (str(path.resolve()), sha256, bundled, max_bytes)
+            releases = _parsed.get(key)
+            if releases is None:
+                releases = record.read_release_file(path, bundled=bundled, max_bytes=max_bytes)
+            parsed[key] = releases
             clash = next((r for r in releases if r.release_id in found), None)
             if clash is not None:
                 raise record.ReleaseFileError(
@@ -86,6 +98,7 @@ def scan_files(files: Iterable[tuple[Path, bool]], *, max_bytes: int | None = No
             continue
         for release in releases:
             found[release.release_id] = release
+    _parsed = parsed
     scan.releases = dict(sorted(found.items(), key=lambda kv: (kv[1].published_on, kv[0])))
     return scan
 

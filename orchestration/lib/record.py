@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import functools
 import hashlib
 import importlib
 import io
@@ -123,9 +124,10 @@ class Release:
     # (period, basis) pairs the file's header says it covers; empty for the record layout
     header_periods: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def release_sha256(self) -> str:
-        """Hash of this release's content, so an unchanged release is not reloaded."""
+        """Hash of this release's content, so an unchanged release is not reloaded (computed once:
+        a release is complete when its file has been read)."""
         digest = hashlib.sha256()
         digest.update(f"{self.release_id}|{self.published_on}|{self.source_file.name}|{self.source_format}".encode())
         digest.update(repr(sorted(self.header_periods)).encode())

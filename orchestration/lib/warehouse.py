@@ -186,43 +186,46 @@ def _period_end_or_none(period: str):
 
 
 def release_frame(releases: list[Release], loaded_at: datetime):
-    """Every figure of the given releases as one DataFrame in the columns of raw.release_figures."""
+    """Every figure of the given releases as one DataFrame in the columns of raw.release_figures.
+
+    Built column by column; the parsed forms of a value, period or basis are computed once per
+    distinct text (snapshots re-print the same values, periods and bases over and over)."""
     import pandas as pd
 
-    columns: dict[str, list] = {c: [] for c in RAW_FIGURE_COLUMNS}
-    for release in releases:
-        release_sha = release.release_sha256
-        for f in release.figures:
-            basis = parse_basis(f.basis)
-            values = (
-                release.release_id,
-                f.source_row,
-                f.period,
-                f.series_code,
-                f.value_usd_thousand,
-                f.basis,
-                f.publisher,
-                f.published_on,
-                f.source_url,
-                f.note or None,
-                f.published_on_source,
-                parse_value(f.value_usd_thousand),
-                printed_precision(f.value_usd_thousand),
-                _period_end_or_none(f.period),
-                basis.kind if basis else None,
-                basis.months if basis else None,
-                basis.end_month if basis else None,
-                release.published_on,
-                release.published_on_estimated,
-                release.source_file.name,
-                release.source_file_sha256,
-                release_sha,
-                loaded_at,
-                release.source_format,
-            )
-            for name, value in zip(RAW_FIGURE_COLUMNS, values, strict=True):
-                columns[name].append(value)
-    frame = pd.DataFrame(columns)
+    figures = [f for r in releases for f in r.figures]
+
+    def per_release(value_of) -> list:
+        column: list = []
+        for r in releases:
+            column.extend([value_of(r)] * len(r.figures))
+        return column
+
+    def parsed(parse, texts) -> list:
+        memo: dict = {}
+        return [memo[t] if t in memo else memo.setdefault(t, parse(t)) for t in texts]
+
+    bases = parsed(parse_basis, (f.basis for f in figures))
+    values = [f.value_usd_thousand for f in figures]
+    columns = {
+        "release_id": per_release(lambda r: r.release_id),
+        "source_row": [f.source_row for f in figures],
+        **{c: [getattr(f, c) for f in figures] for c in RECORD_COLUMNS},
+        "value_number": parsed(parse_value, values),
+        "value_precision": parsed(printed_precision, values),
+        "period_end": parsed(_period_end_or_none, (f.period for f in figures)),
+        "basis_kind": [b.kind if b else None for b in bases],
+        "basis_months": [b.months if b else None for b in bases],
+        "basis_end_month": [b.end_month if b else None for b in bases],
+        "published_on_date": per_release(lambda r: r.published_on),
+        "published_on_estimated": per_release(lambda r: r.published_on_estimated),
+        "source_file": per_release(lambda r: r.source_file.name),
+        "source_file_sha256": per_release(lambda r: r.source_file_sha256),
+        "release_sha256": per_release(lambda r: r.release_sha256),
+        "loaded_at": [loaded_at] * len(figures),
+        "source_format": per_release(lambda r: r.source_format),
+    }
+    columns["note"] = [n or None for n in columns["note"]]
+    frame = pd.DataFrame({name: columns[name] for name in RAW_FIGURE_COLUMNS})
     for name in ("value_number", "value_precision"):
         frame[name] = frame[name].astype("float64")
     for name in ("basis_months", "basis_end_month", "source_row"):

@@ -1,4 +1,4 @@
-"""As of the day a publisher printed a growth statement, the as-of marts reproduce it within the
+"""As of the day a publisher printed a growth statement, `marts.growth_as_of` reproduces it within the
 precision of the figures behind it (tests/data/published_growth_statements.csv: a sample of
 statements from the record's sources, each with its page)."""
 

@@ -212,25 +212,26 @@ def build(revalidate: bool = False) -> int:
 def _build_locked(settings, paths, revalidate: bool) -> int:
     from orchestration.lib import record
     from orchestration.lib.gx_validation import data_docs_index, rules_sha256
-    from orchestration.lib.ingest import releases_to_load, scan_files
+    from orchestration.lib.ingest import present_files_fingerprint, releases_to_load, scan_files
     from orchestration.lib.publication import has_unpublished_work, prepare_staging
     from orchestration.lib.warehouse import loaded_releases
 
-    scan = scan_files(record.release_files(settings.releases_dir, settings.inbox), max_bytes=settings.max_file_bytes)
+    files = record.release_files(settings.releases_dir, settings.inbox)
     project = settings.project_fingerprint()
     state, rejected = _published(settings)
     latest_brief = settings.reports_dir / "latest.html"
+    # nothing new is decided from the files' bytes, before any is parsed
     if (
         not revalidate
         and state is not None
-        and state["files_fingerprint"] == scan.fingerprint
+        and state["files_fingerprint"] == present_files_fingerprint(files)
         and state["project_fingerprint"] == project
         and latest_brief.exists()
         and not has_unpublished_work(paths)
     ):
         print(
             "itx build: nothing new. The warehouse holds exactly the "
-            f"{_count(len(scan.files), 'release file')} present "
+            f"{_count(len(files), 'release file')} present "
             f"({state['releases']} releases, {state['figures']} figures, "
             f"published {state['published_at']:%Y-%m-%d %H:%M}); "
             f"brief: {latest_brief}"
@@ -239,6 +240,7 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
             _print_quarantine(rejected)
             return 1
         return 0
+    scan = scan_files(files, max_bytes=settings.max_file_bytes)
 
     defs, instance = _dagster(settings)
 

@@ -47,10 +47,7 @@ class FileScan:
     @property
     def fingerprint(self) -> str:
         """One hash of every file present (name and content): equal fingerprints, equal inputs."""
-        digest = hashlib.sha256()
-        for name, sha in sorted(self.files.items()):
-            digest.update(f"{name}\0{sha}\n".encode())
-        return digest.hexdigest()
+        return files_fingerprint(self.files)
 
     @property
     def errors_by_file(self) -> dict[str, record.ReleaseFileError]:
@@ -59,6 +56,23 @@ class FileScan:
     @property
     def unreadable_files(self) -> set[str]:
         return set(self.errors_by_file)
+
+
+def files_fingerprint(files: dict[str, str]) -> str:
+    """One hash of files by name -> sha256 (FileScan.fingerprint), computable without parsing them."""
+    digest = hashlib.sha256()
+    for name, sha in sorted(files.items()):
+        digest.update(f"{name}\0{sha}\n".encode())
+    return digest.hexdigest()
+
+
+def present_files_fingerprint(files: Iterable[tuple[Path, bool]]) -> str | None:
+    """The fingerprint the scan of these files would have, from their bytes alone; None when one
+    cannot be read (the scan will say why)."""
+    try:
+        return files_fingerprint({path.name: record.file_sha256(path) for path, _ in files})
+    except OSError:
+        return None
 
 
 # The releases of the files read by the last scan of this process, by (path, sha256, bundled,

@@ -212,7 +212,7 @@ def build(revalidate: bool = False) -> int:
 def _build_locked(settings, paths, revalidate: bool) -> int:
     from orchestration.lib import record
     from orchestration.lib.gx_validation import data_docs_index, rules_sha256
-    from orchestration.lib.ingest import present_files_fingerprint, releases_to_load, scan_files
+    from orchestration.lib.ingest import held_files, present_files_fingerprint, releases_to_load, scan_files
     from orchestration.lib.publication import has_unpublished_work, prepare_staging
     from orchestration.lib.warehouse import loaded_releases
 
@@ -240,8 +240,6 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
             _print_quarantine(rejected)
             return 1
         return 0
-    scan = scan_files(files, max_bytes=settings.max_file_bytes)
-
     defs, instance = _dagster(settings)
 
     from orchestration.defs.partitions import register_releases, release_partitions, retire_releases
@@ -254,6 +252,11 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
 
     conn = duckdb.connect(str(prepare_staging(paths)))
     try:
+        # files raw already holds, byte for byte, loaded by this code under these rules, are not
+        # parsed again (their releases are read back from raw)
+        same_code = state is not None and state["project_fingerprint"] == project
+        held = held_files(conn, rules) if same_code and not revalidate else None
+        scan = scan_files(files, max_bytes=settings.max_file_bytes, held=held)
         to_load = releases_to_load(conn, scan, rules, force=scan.releases if revalidate else ())
         kept = {rid for rid, (_, source_file) in loaded_releases(conn).items() if source_file in scan.unreadable_files}
     finally:

@@ -2,7 +2,9 @@
 asset checks and a reader never sees a half-built mart."""
 
 import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -59,6 +61,31 @@ def itx_dbt_models(
         try:
             # dbt's unit tests check the models' SQL, not the data: the test suite runs them
             # (tests/e2e/test_warehouse.py), a build need not pay for them every time
-            yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+            yield from invocation.stream()
+            _keep_partial_parse(invocation.target_path, Path(dbt.project_dir) / "target")
         finally:
             os.environ.pop(DBT_DATABASE_ENV, None)
+
+
+KEPT_DBT_TARGETS = 5
+
+
+def _keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
+    """Keep the parse of this dbt build for the next one. dagster-dbt gives every invocation a
+    target folder of its own, seeded with target/partial_parse.msgpack; dbt writes its parse
+    there. Copied back, the next build with the same profile (the same warehouse) parses only
+    what changed instead of the whole project (seconds at every build)."""
+    parsed = Path(invocation_target) / "partial_parse.msgpack"
+    if not parsed.exists():
+        return
+    kept = project_target / "partial_parse.msgpack"
+    partial = kept.with_name(f".{kept.name}.{os.getpid()}")
+    shutil.copyfile(parsed, partial)
+    os.replace(partial, kept)
+    # and keep the folders of the last few builds only (their logs and compiled SQL), not all
+    folders = sorted(
+        (p for p in project_target.glob("itx_dbt_models-*") if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    for old in folders[:-KEPT_DBT_TARGETS]:
+        shutil.rmtree(old, ignore_errors=True)

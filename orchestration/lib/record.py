@@ -123,6 +123,13 @@ class Release:
     source_format: str = RECORD_CSV
     # (period, basis) pairs the file's header says it covers; empty for the record layout
     header_periods: list[tuple[str, str]] = field(default_factory=list)
+    # set for a release read back from the warehouse instead of its file (its figures are not
+    # in memory; see ingest.held_files): how many it has
+    held_figures: int | None = None
+
+    @property
+    def figure_count(self) -> int:
+        return len(self.figures) if self.held_figures is None else self.held_figures
 
     @functools.cached_property
     def release_sha256(self) -> str:

@@ -357,3 +357,43 @@ def test_failing_rows_are_kept_as_a_bounded_sample(gx_dir, tmp_path, write_relea
 
     assert all(len(f["rows"]) <= 50 for f in json.loads(stored))
     assert f"+{len(many) - 20} more" in outcome.validation.describe(outcome.release_id, "many.csv")
+
+
+def test_a_file_raw_holds_byte_for_byte_is_not_read_again(gx_dir, tmp_path, write_release):
+    """A build with one new file reads that file, not the files raw already holds as they are."""
+    from orchestration.lib import ingest as ingest_module
+    from orchestration.lib.ingest import held_files
+
+    held_path = write_release("held.csv", as_cells(record_release_rows(*GOOD_RELEASE)))
+    db = tmp_path / "w.duckdb"
+    load(held_path, gx_dir, db)
+    conn = duckdb.connect(str(db))
+    try:
+        held = held_files(conn, RULES)
+        assert set(held) == {"held.csv"}
+        assert held_files(conn, "other-rules") == {}  # validated under other rules: read again
+        ingest_module._parsed.clear()
+        new_path = write_release("new.csv", as_cells(record_release_rows("PBS", "2023-09-20")))
+        read = []
+        original = ingest_module.record.read_release_file
+        ingest_module.record.read_release_file = lambda path, **kw: read.append(path.name) or original(path, **kw)
+        try:
+            scan = scan_files([(held_path, False), (new_path, False)], held=held)
+        finally:
+            ingest_module.record.read_release_file = original
+        assert read == ["new.csv"]
+        (stub,) = [r for r in scan.releases.values() if r.source_file == held_path]
+        (loaded,) = read_release_file(held_path, bundled=False)
+        assert (stub.release_id, stub.release_sha256, stub.figure_count, stub.published_on) == (
+            loaded.release_id,
+            loaded.release_sha256,
+            len(loaded.figures),
+            loaded.published_on,
+        )
+        assert releases_to_load(conn, scan, RULES) == [r.release_id for r in scan.releases.values() if r is not stub]
+        # the same name with other bytes is read
+        write_release("held.csv", as_cells(record_release_rows(*GOOD_RELEASE)[:-1]))
+        scan = scan_files([(held_path, False)], held=held)
+        assert all(r.held_figures is None for r in scan.releases.values())
+    finally:
+        conn.close()

@@ -22,6 +22,7 @@ import duckdb
 
 from orchestration.lib import record
 from orchestration.lib.warehouse import (
+    RAW_FIGURES,
     RAW_REJECTED,
     LoadOutcome,
     ValidationOutcome,
@@ -97,7 +98,7 @@ def held_files(conn: duckdb.DuckDBPyConnection, rules: str) -> dict[str, tuple[s
         select source_file, release_id, any_value(source_file_sha256), count(distinct source_file_sha256),
             any_value(publisher), any_value(published_on_date), any_value(published_on_estimated),
             any_value(release_sha256), any_value(source_format), count(*)
-        from raw.release_figures
+        from {RAW_FIGURES}
         group by source_file, release_id
         """
     ).fetchall()
@@ -114,7 +115,14 @@ def held_files(conn: duckdb.DuckDBPyConnection, rules: str) -> dict[str, tuple[s
         stubs = []
         for _, rid, sha, _, publisher, published_on, estimated, release_sha, source_format, count in releases:
             stub = record.Release(
-                rid, publisher, published_on, estimated, Path(name), sha, source_format=source_format, held_figures=count
+                rid,
+                publisher,
+                published_on,
+                estimated,
+                Path(name),
+                sha,
+                source_format=source_format,
+                held_figures=count,
             )
             stub.__dict__["release_sha256"] = release_sha  # the cached property, as it was loaded
             stubs.append(stub)
@@ -140,9 +148,7 @@ def scan_files(
             key = (str(path.resolve()), sha256, bundled, max_bytes)
             releases = _parsed.get(key)
             if releases is None and held and held.get(path.name, ("",))[0] == sha256:
-                releases = [
-                    dataclasses.replace(stub, source_file=path, figures=[]) for stub in held[path.name][1]
-                ]
+                releases = [dataclasses.replace(stub, source_file=path, figures=[]) for stub in held[path.name][1]]
                 for stub, release in zip(held[path.name][1], releases, strict=True):
                     release.__dict__["release_sha256"] = stub.release_sha256
             if releases is None:

@@ -108,7 +108,7 @@ join {{ candidates }} f on f.scope = i.scope and f.figure_id = i.figure_id
   expression: 'all', 'SBP' or 'PBS'), out of `intervals`; with no day, the latest (open end).
 #}
 {% macro selected_as_of(intervals, as_of=none, scope="'all'") %}
-select * exclude (scope, known_from, known_to)
+select * exclude (scope, known_from, known_to, key_fingerprint)
 from {{ intervals }}
 where scope = {{ scope }}
   and {% if as_of is none %}known_to = 'infinity'::date{% else %}known_from <= {{ as_of }} and {{ as_of }} < known_to{% endif %}
@@ -311,4 +311,18 @@ select
 from growth g
 cross join vintage v
 left join monthly m on m.series_code = g.series_code and m.month = g.month
+{% endmacro %}
+
+
+{# Post-hook of the incremental intervals: the keys no (non-excluded) figure has any more in a scope. #}
+{% macro delete_keys_without_figures(intervals) %}
+delete from {{ intervals }} t
+where not exists (
+    select 1 from {{ ref('int_figures__corrected') }} f
+    where not f.is_excluded
+      and f.corrected_series_code = t.series_code
+      and f.period_month = t.period_month
+      and f.basis_key = t.basis
+      and (t.scope = 'all' or f.publisher = t.scope)
+)
 {% endmacro %}

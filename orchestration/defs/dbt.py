@@ -44,25 +44,33 @@ def itx_dbt_models(
 
     from orchestration.lib.gx_validation import rules_sha256
     from orchestration.lib.ingest import sync_with_files
+    from orchestration.lib.warehouse import models_built_with, record_models_built_with
 
     scan = release_files.scan()
     rules = rules_sha256(release_files.path("seeds_dir"), release_files.path("expectations_dir"))
     with warehouse.staging_path(purpose=f"Dagster run {context.run.run_id[:8]} (dbt)") as staging:
         # raw follows the files before dbt reads it: releases of removed files go, unreadable files
         # are listed, and the files this state stands for are noted for the publication
+        project = get_settings().project_fingerprint()
         conn = duckdb.connect(str(staging))
         try:
-            context.log.info(
-                sync_with_files(conn, scan, rules=rules, project_fingerprint=get_settings().project_fingerprint())
-            )
+            # the incremental models were built by other code (or never): build them afresh
+            full_refresh = models_built_with(conn) != project
+            context.log.info(sync_with_files(conn, scan, rules=rules, project_fingerprint=project))
         finally:
             conn.close()
         os.environ[DBT_DATABASE_ENV] = str(staging)
         try:
             # dbt's unit tests check the models' SQL, not the data: the test suite runs them
             # (tests/e2e/test_warehouse.py), a build need not pay for them every time
-            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
-            yield from invocation.stream()
+            args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
+            invocation = dbt.cli(args, context=context)
+            yield from invocation.stream()  # raises if the build failed
+            conn = duckdb.connect(str(staging))
+            try:
+                record_models_built_with(conn, project)
+            finally:
+                conn.close()
             _keep_partial_parse(invocation.target_path, Path(dbt.project_dir) / "target")
         finally:
             os.environ.pop(DBT_DATABASE_ENV, None)

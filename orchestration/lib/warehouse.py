@@ -329,3 +329,21 @@ def replace_rejected(conn, rows: list[tuple]) -> None:
     if rows:
         conn.executemany(f"insert into {RAW_REJECTED} values (?, ?, ?, ?, ?, ?)", rows)
     conn.execute("commit")
+
+
+def models_built_with(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The project fingerprint of the code the dbt models were last built with, completely; None
+    if never. Incremental models built by other code are rebuilt afresh (dbt --full-refresh)."""
+    conn.execute("create schema if not exists meta")
+    conn.execute("create table if not exists meta.dbt_models (project_fingerprint varchar, built_at timestamp)")
+    row = conn.execute("select project_fingerprint from meta.dbt_models").fetchone()
+    return row[0] if row else None
+
+
+def record_models_built_with(conn: duckdb.DuckDBPyConnection, project_fingerprint: str) -> None:
+    """After a dbt build that succeeded: the models are those of this code."""
+    models_built_with(conn)
+    conn.execute("begin transaction")
+    conn.execute("delete from meta.dbt_models")
+    conn.execute("insert into meta.dbt_models values (?, now())", [project_fingerprint])
+    conn.execute("commit")

@@ -160,6 +160,45 @@ def test_a_bad_file_is_quarantined_a_removed_one_leaves_everything_and_a_reader_
     (state.inbox / "notes.csv").unlink()
 
 
+def test_the_incremental_intervals_equal_a_rebuild_from_scratch(state, tmp_path):
+    """After the builds above (releases added, quarantined, removed), the selection intervals dbt
+    kept up to date key by key are exactly those a full refresh computes from the same raw."""
+    copy = tmp_path / state.warehouse.name
+    shutil.copy(state.warehouse, copy)
+    project = REPO / "dbt_project"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "run",
+            "--full-refresh",
+            "--select",
+            "int_figures__selection_intervals",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        env={**state.env, "ITX_DBT_DATABASE": str(copy)},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    conn = duckdb.connect(str(copy), read_only=True)
+    try:
+        conn.execute(f"attach '{state.warehouse}' as kept (read_only)")
+        rebuilt = f'"{copy.stem}".intermediate.int_figures__selection_intervals'
+        kept = "kept.intermediate.int_figures__selection_intervals"
+        assert conn.execute(f"select count(*) from {kept}").fetchone()[0] > 0
+        for a, b in ((rebuilt, kept), (kept, rebuilt)):
+            assert conn.execute(f"select count(*) from (from {a} except all from {b})").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
 def test_dagster_tells_the_truth_per_release(state):
     import dagster as dg
 

@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := False
 # dagster-dbt looks for `dbt` on PATH (dagster dev prepares the manifest with it)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test ui manifest lint clean bench
+.PHONY: install run test ui docs manifest lint clean bench
 
 # Install the locked environment (uv.lock) with the machine's Python 3.11.
 $(BIN)/itx: pyproject.toml uv.lock
@@ -36,9 +36,16 @@ test: install
 manifest: install
 	$(BIN)/itx manifest
 
-# The Dagster UI on http://localhost:3000
+# The Dagster UI on http://localhost:$(ITX_UI_PORT) (3000 unless set); refused at once if the port is taken
+ITX_UI_PORT ?= 3000
+export ITX_UI_PORT
 ui: manifest
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@$(BIN)/python -m orchestration.ui_port
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(ITX_UI_PORT)
+
+# dbt's documentation site of the published warehouse, as one page (data/docs/static_index.html)
+docs: install
+	$(BIN)/itx docs
 
 # Benchmark: build times, memory and warehouse size as the record grows along its vintages
 # (benchmarks/README.md). Fewer scales: make bench BENCH_ARGS="--scales 1,10"
@@ -49,4 +56,4 @@ lint: install
 	$(BIN)/ruff check orchestration tests
 
 clean:
-	rm -rf data/warehouse.duckdb data/.warehouse.duckdb.build data/.warehouse.duckdb.lock data/gx data/reports dbt_project/target dbt_project/logs
+	rm -rf data/warehouse.duckdb data/.warehouse.duckdb.build data/.warehouse.duckdb.lock data/gx data/reports data/docs dbt_project/target dbt_project/logs

@@ -1,7 +1,10 @@
-"""`itx`: build the warehouse through Dagster, and query it.
+"""`itx`: build the warehouse through Dagster, and read it (`itx --help`, `itx <command> --help`).
 
-itx build                  load every release, validate, dbt build, write the brief
+itx build                  load every release, validate, dbt build, write the brief, publish
+itx releases               every release loaded, and what is quarantined
+itx asof / revisions       the growth mart as known on a day; revisions
 itx sql "select ..."       read-only SQL on the warehouse (--csv for CSV)
+itx export --out DIR       every mart as Parquet (or CSV)
 """
 
 from __future__ import annotations
@@ -103,11 +106,19 @@ def _dagster(settings):
 def _run_job(defs, instance, job: str, **kwargs):
     """Run a job in this process, recorded in the instance and tagged with this PID (so that a
     later build can tell a dead run from a live one)."""
+    from orchestration.defs.dbt import QUIET_TAG
     from orchestration.defs.runs import process_tags
     from orchestration.defs.sensors import BUILD_TAG
 
     tags = {**kwargs.pop("tags", {}), **process_tags(), BUILD_TAG: "1"}
-    result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, tags=tags, **kwargs)
+    if not _verbose:
+        tags[QUIET_TAG] = "1"
+    # Dagster's own log lines (DEBUG events, stack traces) only with --verbose: itx prints one line
+    # per phase and a summary, and the run's events stay in the Dagster instance for the UI
+    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if _verbose else "CRITICAL"}}}}
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=instance, raise_on_error=False, tags=tags, run_config=run_config, **kwargs
+    )
     # Dagster handles SIGTERM and Ctrl-C itself while a run executes (it stops the step and dbt,
     # and fails the run): such a failure is a stop, not a failure to report
     interrupted = any(
@@ -149,6 +160,34 @@ def _published(settings):
         conn.close()
 
 
+def _forget_figures(scan) -> None:
+    """Once raw holds them, the parsed figures are not needed any more (the transform reads the
+    releases' ids and hashes only): let them go before dbt runs, so the two do not add up."""
+    for release in scan.releases.values():
+        if release.held_figures is None:
+            release.held_figures = len(release.figures)
+            release.figures = []
+
+
+def _headline() -> str | None:
+    """The latest month of ICT exports in the published marts, as a reporter would say it."""
+    rows = _read(
+        "select month, value_usd_mn, yoy_pct, fytd_usd_mn, fytd_yoy_pct from marts.mart_ict_exports_growth_monthly "
+        "where series_code = 'ict_total' and value_usd_mn is not null order by month desc limit 1"
+    )
+    if not rows:
+        return None
+    month, value, yoy, fytd, fytd_yoy = rows[0]
+
+    def pct(x):
+        return "n/a" if x is None else f"{float(x):+.1f}%"
+
+    text = f"latest month {month:%B %Y}: ICT exports ${float(value):,.0f}m ({pct(yoy)} year on year)"
+    if fytd is not None:
+        text += f", fiscal year to date ${float(fytd):,.0f}m ({pct(fytd_yoy)})"
+    return text
+
+
 def _print_quarantine(rejected) -> None:
     print(f"itx build: {len(rejected)} file(s) or release(s) quarantined, not in the marts:", file=sys.stderr)
     for source_file, release_id, rule, detail in rejected:
@@ -165,6 +204,7 @@ def _count(n: int, noun: str) -> str:
 
 
 _interrupted: list[int] = []
+_verbose = False  # --verbose: Dagster's log lines and warnings too
 
 
 def _stop_on_signals() -> dict:
@@ -269,6 +309,9 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
         f"validate, {len(scan.errors)} unreadable); warehouse {settings.warehouse}"
     )
     if to_load:
+        print(
+            f"itx build: validating and loading {_count(len(to_load), 'release')} (Great Expectations) ...", flush=True
+        )
         keys = instance.get_dynamic_partitions(release_partitions.name)
         positions = sorted(keys.index(rid) for rid in to_load)
         tags = {PARTITION_RANGE_START: keys[positions[0]], PARTITION_RANGE_END: keys[positions[-1]]}
@@ -276,6 +319,8 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
         if not result.success and not _only_rejections(result):
             _print_failure("itx build: the ingest failed; nothing was published, the warehouse is unchanged:", result)
             return 1
+    _forget_figures(scan)
+    print("itx build: dbt build (models and their tests), the brief, publication ...", flush=True)
     result = _run_job(defs, instance, "transform_job")
     if not result.success:
         _print_failure(
@@ -283,10 +328,16 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
         )
         return 1
     state, rejected = _published(settings)
+    turned_away = {release_id for _, release_id, _, _ in rejected if release_id in to_load}
     print(
-        f"itx build: published {settings.warehouse} ({state['releases']} releases, {state['figures']} figures). "
-        f"Brief: {latest_brief}; Data Docs: {data_docs_index(settings.gx_dir)}"
+        f"itx build: published {settings.warehouse} ({state['releases']} releases, {state['figures']} figures): "
+        f"{len(to_load) - len(turned_away)} loaded, {len(scan.releases) - len(to_load)} unchanged, "
+        f"{len(turned_away)} rejected."
     )
+    headline = _headline()
+    if headline:
+        print(f"itx build: {headline}")
+    print(f"itx build: brief {latest_brief}; Data Docs {data_docs_index(settings.gx_dir)}")
     if rejected:
         _print_quarantine(rejected)
         return 1
@@ -296,12 +347,22 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
 def fetch() -> int:
     """Run the fetch job through Dagster; new files land in the inbox for the next build."""
     settings = get_settings()
+    if not settings.fetch_targets():
+        print(
+            "itx fetch: nothing to fetch: every download is switched off "
+            "(ITX_FETCH_EBOPS_URL, ITX_FETCH_BPM6_URL and ITX_FETCH_EASYDATA_URL are empty or unset)"
+        )
+        return 0
     defs, instance = _dagster(settings)
     result = _run_job(defs, instance, "fetch_job")
     if not result.success:
         _print_failure("itx fetch: failed:", result)
         return 1
-    metadata = result.asset_materializations_for_node("sbp_release_files")[0].metadata
+    materializations = result.asset_materializations_for_node("sbp_release_files")
+    if not materializations:
+        print("itx fetch: nothing was fetched", file=sys.stderr)
+        return 1
+    metadata = materializations[0].metadata
     print(
         "itx fetch: "
         + ", ".join(f"{k} {v.value}" for k, v in metadata.items() if k in ("targets", "downloaded", "unchanged"))
@@ -374,9 +435,58 @@ def sql(query: str, as_csv: bool, params: list | None = None, prog: str = "itx s
     else:
         from tabulate import tabulate
 
+        if not rows:
+            hint = (
+                " (the tables are in schemas: try `show all tables`)" if query.strip().lower() == "show tables" else ""
+            )
+            print(f"no rows{hint}")
+            return 0
         print(tabulate(rows, headers=names, tablefmt="github", missingval="NULL"))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return 0
+
+
+def _read(query: str, params: list | None = None) -> list[tuple] | None:
+    """Rows of a query on the published warehouse, read-only; None when there is no warehouse."""
+    import duckdb
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        return None
+    conn = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return conn.execute(query, params or []).fetchall()
+    finally:
+        conn.close()
+
+
+def _unknown(prog: str, what: str, value: str, known: list[str]) -> int:
+    """Exit 2 naming the unknown value and the valid ones (the closest first)."""
+    import difflib
+
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    listing = ", ".join(known[:40]) + (f", ... ({len(known)} in all)" if len(known) > 40 else "")
+    print(f"{prog}: unknown {what} {value!r}.{hint} Known: {listing}", file=sys.stderr)
+    return 2
+
+
+def _publisher(prog: str, publisher: str | None) -> str | None:
+    """'all', 'SBP' or 'PBS' from any case; None (after saying why) when it is none of them."""
+    scope = (publisher or "all").strip()
+    scope = "all" if scope.lower() == "all" else scope.upper()
+    if scope not in ("all", "SBP", "PBS"):
+        _unknown(prog, "publisher", publisher, ["SBP", "PBS", "all"])
+        return None
+    return scope
+
+
+def _check_series(prog: str, series: str) -> bool:
+    known = _read("select series_code from core.dim_series order by sort_order, series_code")
+    if known is None or series in {k for (k,) in known}:
+        return True
+    _unknown(prog, "series", series, [k for (k,) in known])
+    return False
 
 
 def asof(day: str, publisher: str | None, series: str, as_csv: bool) -> int:
@@ -388,22 +498,142 @@ def asof(day: str, publisher: str | None, series: str, as_csv: bool) -> int:
     except ValueError:
         print(f"itx asof: {day!r} is not a YYYY-MM-DD date", file=sys.stderr)
         return 2
+    scope = _publisher("itx asof", publisher)
+    if scope is None:
+        return 2
+    if not _check_series("itx asof", series):
+        return 2
+    first = _read("select min(known_from) from intermediate.int_figures__selection_intervals where scope = ?", [scope])
+    if first and first[0][0] is not None and date.fromisoformat(day) < first[0][0]:
+        who = "either publisher" if scope == "all" else scope
+        print(
+            f"itx asof: nothing had been printed by {day}: the first figure of {who} in the warehouse "
+            f"was published on {first[0][0]}",
+            file=sys.stderr,
+        )
+        return 2
     query = (
         f"select {GROWTH_COLUMNS}, vintage, value_origin, release_id, source_url "
         "from marts.growth_as_of(cast(? as date), ?) where series_code = ? order by month"
     )
-    return sql(query, as_csv, [day, publisher or "all", series], prog="itx asof")
+    return sql(query, as_csv, [day, scope, series], prog="itx asof")
+
+
+def releases(publisher: str | None, as_csv: bool) -> int:
+    """Every release loaded, with its validation, then the files and releases quarantined now."""
+    scope = _publisher("itx releases", publisher)
+    if scope is None:
+        return 2
+    where, params = ("", []) if scope == "all" else ("where publisher = ?", [scope])
+    code = sql(
+        "select release_id, publisher, published_on, published_on_estimated as estimated, source_file as file, "
+        "figures, case when validation_success then 'passed' when validation_success is null then 'not validated' "
+        "else 'failed' end as validation, has_rejected_version "
+        f"from marts.mart_releases {where} order by published_on, release_id",
+        as_csv,
+        params,
+        prog="itx releases",
+    )
+    if code or as_csv:
+        return code
+    rejected = _read("select source_file, release_id, rule from raw.rejected_files order by 1, 2") or []
+    if rejected:
+        print(f"\nquarantined now ({len(rejected)}), not in the marts:")
+        for source_file, release_id, rule in rejected:
+            print(f"  {source_file}" + (f" (release {release_id})" if release_id else "") + f": {rule}")
+    return code
+
+
+def export(file_format: str, out: str) -> int:
+    """Every mart as one file (Parquet or CSV) in a folder, for DuckDB, pandas, Spark or a BI tool."""
+    import duckdb
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        print(f"itx export: no warehouse at {settings.warehouse}; run `make run` first", file=sys.stderr)
+        return 2
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        marts = [
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_type = 'BASE TABLE' and table_catalog = current_database() order by 1"
+            ).fetchall()
+        ]
+        options = "(format parquet)" if file_format == "parquet" else "(format csv, header)"
+        for name in marts:
+            target = folder / f"{name}.{file_format}"
+            conn.execute(f"copy (select * from marts.{name}) to '{_sql_text(str(target))}' {options}")
+            print(f"itx export: {target}")
+    finally:
+        conn.close()
+    print(f"itx export: {len(marts)} marts written to {folder} as {file_format}")
+    return 0
+
+
+def docs() -> int:
+    """dbt's documentation site of the published warehouse (models, columns, tests, lineage), as one
+    static page. dbt reads the catalog from a copy, so the published file is never opened for writing."""
+    import shutil
+    import tempfile
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        print(f"itx docs: no warehouse at {settings.warehouse}; run `make run` first", file=sys.stderr)
+        return 2
+    out = settings.reports_dir.parent / "docs"
+    project = settings.dbt_project_dir
+    dbt = Path(sys.executable).with_name("dbt")
+    with tempfile.TemporaryDirectory(prefix="itx-docs-") as tmp:
+        copy = Path(tmp) / settings.warehouse.name  # the same name: dbt's catalog is named after it
+        shutil.copyfile(settings.warehouse, copy)
+        done = subprocess.run(
+            [
+                str(dbt),
+                "docs",
+                "generate",
+                "--static",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target-path",
+                str(out),
+            ],
+            env={**os.environ, "ITX_DBT_DATABASE": str(copy), "DO_NOT_TRACK": "1"},
+            capture_output=True,
+            text=True,
+        )
+    if done.returncode != 0:
+        print("itx docs: dbt docs generate failed:\n" + done.stdout[-3000:], file=sys.stderr)
+        return 1
+    print(f"itx docs: dbt's documentation of the warehouse: {out / 'static_index.html'} (open it in a browser)")
+    return 0
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def revisions(series: str, release: str | None, as_csv: bool) -> int:
     """How each figure of a series was revised; or what one release changed."""
     if release:
+        known = _read("select release_id from marts.mart_releases order by published_on, release_id")
+        if known is not None and release not in {k for (k,) in known}:
+            code = _unknown("itx revisions", "release", release, [k for (k,) in known][::-1])
+            print("itx revisions: `itx releases` lists every release", file=sys.stderr)
+            return code
         query = (
             "select series_code, period_month, basis, previous_usd_mn, value_usd_mn, change_usd_mn, change_pct, "
             "change_kind, previous_release_id from marts.mart_ict_exports_release_changes "
             "where release_id = ? order by change_kind desc, series_code, period_month, basis"
         )
         return sql(query, as_csv, [release], prog="itx revisions")
+    if not _check_series("itx revisions", series):
+        return 2
     query = (
         "select period_month, basis, first_usd_mn, first_published_on, latest_usd_mn, latest_published_on, "
         "revisions, total_revision_usd_mn, total_revision_pct, largest_revision_usd_mn "
@@ -412,38 +642,126 @@ def revisions(series: str, release: str | None, as_csv: bool) -> int:
     return sql(query, as_csv, [series], prog="itx revisions")
 
 
+COMMANDS = {
+    "build": (
+        "Load, validate and model every release through Dagster, write the brief, and publish.",
+        "itx build                # what `make run` does\nitx build --revalidate   # validate every release again\n"
+        "itx build --verbose      # with Dagster's own log lines",
+    ),
+    "releases": (
+        "Every release loaded (id, publisher, date, estimated or not, file, figures, validation), then what is "
+        "quarantined now and why.",
+        "itx releases\nitx releases --publisher pbs\nitx releases --csv > releases.csv",
+    ),
+    "asof": (
+        "The growth mart as it was known on a day: what both publishers (or one) had printed by then.",
+        "itx asof 2023-09-20 --publisher PBS   # July 2023 as PBS printed it\n"
+        "itx asof 2024-08-20 --series computer_services --csv",
+    ),
+    "revisions": (
+        "How each figure of a series was revised (first and latest value, revisions), or what one release changed.",
+        "itx revisions\nitx revisions --series computer_services\nitx revisions --release sbp-2023-08-18",
+    ),
+    "sql": (
+        "Run read-only SQL (SELECT, SHOW, DESCRIBE, EXPLAIN) on the published warehouse. Tables are in the "
+        "schemas raw, staging, intermediate, core and marts.",
+        'itx sql "select month, value_usd_mn, yoy_pct from marts.mart_ict_exports_growth_monthly '
+        "where series_code = 'ict_total' order by month desc limit 12\"\n"
+        'itx sql "show all tables" --csv',
+    ),
+    "export": (
+        "Write every mart to a folder, one file each (Parquet or CSV), readable by DuckDB, pandas, Spark or a BI tool.",
+        "itx export --out exports/\nitx export --format csv --out exports/",
+    ),
+    "fetch": (
+        "Download SBP's current files into the inbox (ITX_FETCH_EBOPS_URL, ITX_FETCH_BPM6_URL, "
+        "ITX_FETCH_EASYDATA_URL); the next build loads them.",
+        "itx fetch\nITX_FETCH_BPM6_URL= itx fetch   # without the BPM6 summary",
+    ),
+    "docs": (
+        "Build dbt's documentation site of the published warehouse (models, columns, tests, lineage) as one page "
+        "in data/docs/.",
+        "itx docs   # then open data/docs/static_index.html",
+    ),
+    "manifest": ("Write dbt's manifest, which the Dagster definitions load (`make ui` does it).", "itx manifest"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="itx", description="Pakistan's IT exports warehouse.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser(
-        "build", help="load, validate and model every release through Dagster, write the brief, publish"
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (`itx asof ... | head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
+    global _verbose
+    parser = argparse.ArgumentParser(
+        prog="itx",
+        description="Pakistan's IT exports warehouse: build it, and read it.",
+        epilog="`itx <command> --help` describes each command, with examples.",
     )
-    build_parser.add_argument(
-        "--revalidate", action="store_true", help="validate every release again, even unchanged ones"
-    )
-    commands.add_parser("manifest", help="write dbt's manifest, which the Dagster definitions load")
-    commands.add_parser("fetch", help="download SBP's current files into the inbox (ITX_FETCH_*_URL)")
-    asof_parser = commands.add_parser("asof", help="the growth mart as known on a day (YYYY-MM-DD)")
-    asof_parser.add_argument("day")
-    asof_parser.add_argument("--publisher", choices=["SBP", "PBS"], help="what one publisher had printed")
-    asof_parser.add_argument("--series", default="ict_total")
-    asof_parser.add_argument("--csv", action="store_true")
-    revisions_parser = commands.add_parser("revisions", help="first and latest values and their revisions")
-    revisions_parser.add_argument("--series", default="ict_total")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    def command(name: str) -> argparse.ArgumentParser:
+        description, examples = COMMANDS[name]
+        return commands.add_parser(
+            name,
+            help=description.split(". ")[0].rstrip("."),
+            description=description,
+            epilog="examples:\n" + "\n".join(f"  {line}" for line in examples.splitlines()),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    build_parser = command("build")
+    build_parser.add_argument("--revalidate", action="store_true", help="validate every release again")
+    build_parser.add_argument("--verbose", action="store_true", help="Dagster's log lines and warnings too")
+    releases_parser = command("releases")
+    releases_parser.add_argument("--publisher", help="SBP or PBS (any case)")
+    releases_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    asof_parser = command("asof")
+    asof_parser.add_argument("day", help="YYYY-MM-DD")
+    asof_parser.add_argument("--publisher", help="what one publisher had printed: SBP or PBS (any case)")
+    asof_parser.add_argument("--series", default="ict_total", help="a series code (default ict_total)")
+    asof_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    revisions_parser = command("revisions")
+    revisions_parser.add_argument("--series", default="ict_total", help="a series code (default ict_total)")
     revisions_parser.add_argument("--release", help="what this release changed, e.g. sbp-2023-08-18")
-    revisions_parser.add_argument("--csv", action="store_true")
-    sql_parser = commands.add_parser("sql", help="run read-only SQL on the warehouse")
-    sql_parser.add_argument("query")
+    revisions_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    sql_parser = command("sql")
+    sql_parser.add_argument("query", help="the SQL")
     sql_parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    export_parser = command("export")
+    export_parser.add_argument("--format", choices=["parquet", "csv"], default="parquet", type=str.lower)
+    export_parser.add_argument("--out", required=True, help="the folder to write to (made if missing)")
+    fetch_parser = command("fetch")
+    fetch_parser.add_argument("--verbose", action="store_true", help="Dagster's log lines and warnings too")
+    command("docs")
+    command("manifest")
     args = parser.parse_args(argv)
+    _verbose = bool(getattr(args, "verbose", False))
+    if not _verbose:
+        import warnings
+
+        # Dagster's preview and beta warnings are for this project's developers, not its users
+        warnings.filterwarnings("ignore", module="dagster.*")
+        warnings.filterwarnings("ignore", module="orchestration.*")
     if args.command == "build":
         return build(revalidate=args.revalidate)
     if args.command == "fetch":
         return fetch()
+    if args.command == "releases":
+        return releases(args.publisher, args.csv)
     if args.command == "asof":
         return asof(args.day, args.publisher, args.series, args.csv)
     if args.command == "revisions":
         return revisions(args.series, args.release, args.csv)
+    if args.command == "export":
+        return export(args.format, args.out)
+    if args.command == "docs":
+        return docs()
     if args.command == "manifest":
         settings = get_settings()
         settings.export_environment()

@@ -1,6 +1,8 @@
 """The dbt project as Dagster assets: `dbt build` on the staging warehouse, so dbt's tests run as
 asset checks and a reader never sees a half-built mart."""
 
+import contextlib
+import io
 import os
 import shutil
 from collections.abc import Mapping
@@ -65,7 +67,13 @@ def itx_dbt_models(
             # (tests/e2e/test_warehouse.py), a build need not pay for them every time
             args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
             invocation = dbt.cli(args, context=context)
-            yield from invocation.stream()  # raises if the build failed
+            if context.run.tags.get(QUIET_TAG):
+                # dagster-dbt echoes every dbt log line to stdout; `itx build` prints its own
+                # summary (the lines stay in the run's events and in dbt's log file)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    yield from invocation.stream()  # raises if the build failed
+            else:
+                yield from invocation.stream()
             conn = duckdb.connect(str(staging))
             try:
                 record_models_built_with(conn, project)
@@ -77,6 +85,8 @@ def itx_dbt_models(
 
 
 KEPT_DBT_TARGETS = 5
+# Tag of runs whose caller prints its own summary (`itx build` without --verbose)
+QUIET_TAG = "itx/quiet"
 
 
 def _keep_partial_parse(invocation_target: Path, project_target: Path) -> None:

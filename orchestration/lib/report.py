@@ -1,21 +1,30 @@
 """The monthly brief: what the press would write about the latest month, from the marts.
 
 Reads the marts through a read-only DuckDB connection and renders HTML and Markdown with
-Jinja2, and a 24-month chart with matplotlib. No Dagster here.
+Jinja2, and three charts with matplotlib (the last 24 months, the fiscal year to date against
+the year before, and the breakdown's shares). No Dagster here.
+
+Numbers are in press style throughout: $417m, $38.5m, $4.66bn; growth +17.8% / -2.9% (one
+decimal, explicit sign, an ASCII hyphen for minus).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 TEMPLATES = Path(__file__).with_name("templates")
+
+SOURCE_CAPTION = "Source: State Bank of Pakistan, via itx"
+FISCAL_MONTHS = ["Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun"]
 
 
 class BriefNotReady(RuntimeError):
@@ -37,14 +46,129 @@ class Brief:
     revisions: list[dict] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
+    # The breakdown: one month, the latest for which the publisher printed the lines under the total.
+    breakdown_month: date | None = None
+    breakdown_month_label: str = ""
+    breakdown_fiscal_year_label: str = ""
+    breakdown_total: dict | None = None
+    no_longer_printed: list[dict] = field(default_factory=list)
+    # The fiscal year to date against the year before, cumulative by fiscal month.
+    fytd_current: list[dict] = field(default_factory=list)
+    fytd_previous: list[dict] = field(default_factory=list)
+    previous_fiscal_year_label: str = ""
+    data_as_of: str = ""
+    generated_at: str = ""
+    footnotes: list[dict] = field(default_factory=list)
+
+
+# --- press style -------------------------------------------------------------------------------
 
 
 def _fmt_pct(value) -> str:
-    return "n/a" if value is None else f"{value:+.1f}%"
+    """Growth in press style: +17.8%, -2.9% (one decimal, explicit sign)."""
+    if value is None:
+        return "n/a"
+    text = f"{float(value):+.1f}%"
+    return "+0.0%" if text == "-0.0%" else text
+
+
+def _fmt_share(value) -> str:
+    return "n/a" if value is None else f"{float(value):.1f}%"
 
 
 def _fmt_mn(value) -> str:
-    return "n/a" if value is None else f"${value:,.1f} million" if value < 1000 else f"${value / 1000:,.2f} billion"
+    """Money (given in US$ million) in press style: $4.66bn, $417m, $38.5m, $0.87m."""
+    if value is None:
+        return "n/a"
+    value = float(value)
+    sign, v = ("-" if value < 0 else ""), abs(value)
+    if round(v) >= 1000:
+        return f"{sign}${v / 1000:,.2f}bn"
+    if round(v, 1) >= 100:
+        return f"{sign}${v:,.0f}m"
+    if round(v, 1) >= 1:
+        return f"{sign}${v:.1f}m"
+    return f"{sign}${v:.2f}m"
+
+
+def _trend(value) -> str:
+    """The CSS class of a growth figure: up, down or flat."""
+    if value is None or round(float(value), 1) == 0:
+        return "flat"
+    return "up" if value > 0 else "down"
+
+
+# --- provenance --------------------------------------------------------------------------------
+
+OFFICIAL_DOMAINS = ("sbp.org.pk", "pbs.gov.pk")
+AGGREGATOR_DOMAINS = ("github.com", "githubusercontent.com", "github.io", "scribd.com", "gist.github.com")
+SOURCE_TIERS = {0: "official", 1: "government", 2: "press", 3: "aggregator", 4: "unknown"}
+KNOWN_TITLES = {
+    "easydata.sbp.org.pk": "SBP EasyData",
+    "sbp.org.pk": "State Bank of Pakistan",
+    "pbs.gov.pk": "Pakistan Bureau of Statistics",
+    "moitt.gov.pk": "Ministry of IT & Telecom",
+    "finance.gov.pk": "Finance Division",
+}
+
+
+def _domain(url: str | None) -> str:
+    host = (urlparse(url or "").hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _under(host: str, domains) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def source_rank(url: str | None) -> int:
+    """How official the page at url is, lower first: 0 the publisher itself (sbp.org.pk,
+    pbs.gov.pk), 1 another government page (a ministry, *.gov.pk), 2 the press, 3 an aggregator
+    (GitHub, raw.githubusercontent.com, Scribd), 4 no address."""
+    host = _domain(url)
+    if not host:
+        return 4
+    if _under(host, OFFICIAL_DOMAINS):
+        return 0
+    if host.endswith(".gov.pk") or host == "gov.pk":
+        return 1
+    if _under(host, AGGREGATOR_DOMAINS):
+        return 3
+    return 2
+
+
+def rank_sources(urls) -> list[str]:
+    """The distinct addresses, most official first (stable within a tier)."""
+    seen: list[str] = []
+    for url in urls:
+        if url and url not in seen:
+            seen.append(url)
+    return sorted(seen, key=source_rank)
+
+
+def short_source(url: str | None) -> str:
+    """A readable name for a link: the domain and a short title, never the raw address."""
+    host = _domain(url)
+    if not host:
+        return "n/a"
+    title = KNOWN_TITLES.get(host) or next((t for d, t in KNOWN_TITLES.items() if host.endswith("." + d)), None)
+    if title is None and _under(host, AGGREGATOR_DOMAINS):
+        path = [p for p in urlparse(url).path.split("/") if p]
+        title = f"data file {path[-1]}" if path else "aggregator"
+        if host == "github.com" and path:
+            title = f"{path[0]}'s {path[-1]}"
+    if title is None:
+        path = [p for p in urlparse(url).path.split("/") if p and not p.isdigit()]
+        slug = re.sub(r"\.(html?|php|aspx?)$", "", path[-1]) if path else ""
+        words = re.sub(r"[-_+]+", " ", slug).strip()
+        if words and not re.fullmatch(r"[\w\d]{1,12}", words):
+            title = words[:1].upper() + words[1:]
+            if len(title) > 48:
+                title = title[:47].rsplit(" ", 1)[0] + "…"
+    return f"{host}: {title}" if title else host
+
+
+# --- reading the marts -------------------------------------------------------------------------
 
 
 def _rows(conn, sql: str, params=None) -> list[dict]:
@@ -55,6 +179,124 @@ def _rows(conn, sql: str, params=None) -> list[dict]:
 
 def _float(row: dict) -> dict:
     return {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in row.items()}
+
+
+def _day(value) -> str:
+    return f"{value.day} {value:%b %Y}" if hasattr(value, "strftime") else str(value or "n/a")
+
+
+def _breakdown(conn, month: date) -> tuple[dict | None, list[dict], list[dict]]:
+    """The lines under the ICT total for one month: the latest (up to the headline's) in which
+    the publisher printed a line directly under the total. Returns the total's row that month,
+    the lines in the table and those left to the "no longer printed" note."""
+    found = _rows(
+        conn,
+        """
+        select max(g.month) as month
+        from marts.mart_ict_exports_growth_monthly g
+        join core.dim_series s using (series_code)
+        where s.parent_series_code = 'ict_total' and g.value_usd_mn is not null and g.month <= ?::date""",
+        [month],
+    )
+    if not found or found[0]["month"] is None:
+        return None, [], []
+    at = found[0]["month"]
+    lines = [
+        _float(r)
+        for r in _rows(
+            conn,
+            """
+        with printed as (
+            select series_code, max(month) as last_month
+            from marts.mart_ict_exports_growth_monthly
+            where value_usd_mn is not null and month <= ?::date
+            group by series_code
+        )
+        select s.series_code, s.ebops_code, s.label, s.level, s.sort_order, ?::date as month,
+               m.month_label, m.fiscal_year_label,
+               g.value_usd_mn, g.mom_pct, g.fytd_usd_mn, g.fytd_yoy_pct,
+               coalesce(g.yoy_pct, case when p.value_usd_mn > 0 and g.value_usd_mn is not null
+                                        then (g.value_usd_mn / p.value_usd_mn - 1) * 100 end) as yoy_pct,
+               case when t.value_usd_mn > 0 then g.value_usd_mn / t.value_usd_mn * 100
+                    else g.share_of_ict_pct end as share_of_ict_pct,
+               printed.last_month, lm.month_label as last_month_label
+        from core.dim_series s
+        join core.dim_month m on m.month = ?::date
+        left join marts.mart_ict_exports_growth_monthly g on g.series_code = s.series_code and g.month = ?::date
+        left join marts.mart_ict_exports_growth_monthly p
+               on p.series_code = s.series_code and p.month = ?::date - interval 12 month
+        left join marts.mart_ict_exports_growth_monthly t on t.series_code = 'ict_total' and t.month = ?::date
+        left join printed on printed.series_code = s.series_code
+        left join core.dim_month lm on lm.month = printed.last_month
+        where s.is_ict
+        order by s.sort_order""",
+            [at, at, at, at, at, at],
+        )
+    ]
+    total = next((r for r in lines if r["series_code"] == "ict_total"), None)
+    shown, dropped = [], []
+    cutoff = date(at.year - 1, at.month, 1)
+    for line in lines:
+        if line["series_code"] == "ict_total":
+            continue
+        if line["value_usd_mn"] is None and (line["last_month"] is None or line["last_month"] < cutoff):
+            dropped.append(line)
+        else:
+            shown.append(line)
+    if total is None:
+        total = {"month": at, "month_label": lines[0]["month_label"] if lines else str(at)}
+    return total, shown, dropped
+
+
+def _sources(conn, month: date) -> tuple[list[dict], list[dict]]:
+    """The headline month, the month before and the month a year earlier, each citing the most
+    official page that printed the value used (within the press's rounding); the other pages go
+    to footnotes."""
+    sources = [
+        _float(s)
+        for s in _rows(
+            conn,
+            """
+        select f.month, m.month_label, f.value_usd_mn, f.value_origin, f.release_id, f.publisher,
+               f.published_on, f.published_on_estimated, f.source_url
+        from core.fct_ict_exports_monthly f join core.dim_month m using (month)
+        where f.series_code = 'ict_total'
+          and (f.month = ?::date or f.month = ?::date - interval 1 month or f.month = ?::date - interval 12 month)
+        order by f.month desc""",
+            [month, month, month],
+        )
+    ]
+    printed = _rows(
+        conn,
+        """
+        select period_month as month, value_usd_mn, source_url, published_on, release_id
+        from marts.mart_ict_exports_release_changes
+        where series_code = 'ict_total' and basis = 'month'
+          and (period_month = ?::date or period_month = ?::date - interval 1 month
+               or period_month = ?::date - interval 12 month)
+        order by published_on""",
+        [month, month, month],
+    )
+    footnotes = []
+    for s in sources:
+        same = [
+            p["source_url"]
+            for p in printed
+            if p["month"] == s["month"]
+            and p["value_usd_mn"] is not None
+            and s["value_usd_mn"] is not None
+            and abs(float(p["value_usd_mn"]) - s["value_usd_mn"]) <= 0.5
+        ]
+        ranked = rank_sources([s["source_url"], *same])
+        s["cited_url"] = ranked[0] if ranked else s["source_url"]
+        s["cited_label"] = short_source(s["cited_url"])
+        s["cited_kind"] = SOURCE_TIERS[source_rank(s["cited_url"])]
+        s["footnote"] = None
+        others = [{"url": u, "label": short_source(u), "kind": SOURCE_TIERS[source_rank(u)]} for u in ranked[1:]]
+        if others:
+            footnotes.append({"number": len(footnotes) + 1, "month_label": s["month_label"], "others": others})
+            s["footnote"] = len(footnotes)
+    return sources, footnotes
 
 
 def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
@@ -99,48 +341,40 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
         )
         + "."
     )
-    series = [
-        _float(r)
-        for r in _rows(
-            conn,
-            """
-        with latest as (
-            select g.*, row_number() over (partition by series_code order by month desc) as rn
-            from marts.mart_ict_exports_growth_monthly g
-        )
-        select s.series_code, s.ebops_code, s.label, s.level, l.month, m.month_label,
-               l.value_usd_mn, l.yoy_pct, l.mom_pct, l.fytd_usd_mn, l.fytd_yoy_pct, l.share_of_ict_pct,
-               l.month = ?::date as is_latest_month
-        from core.dim_series s
-        join latest l on l.series_code = s.series_code and l.rn = 1
-        join core.dim_month m on m.month = l.month
-        where s.is_ict and s.series_code <> 'ict_total'
-        order by s.sort_order""",
-            [month],
-        )
-    ]
+    breakdown_total, series, dropped = _breakdown(conn, month)
     history = [
         _float(r)
         for r in _rows(
             conn,
             """
-        select month, value_usd_mn, yoy_pct from marts.mart_ict_exports_growth_monthly
-        where series_code = 'ict_total' and month > ?::date - interval 24 month
-        order by month""",
-            [month],
+        select g.month, m.month_label, g.value_usd_mn, g.yoy_pct
+        from marts.mart_ict_exports_growth_monthly g join core.dim_month m using (month)
+        where g.series_code = 'ict_total' and g.month > ?::date - interval 24 month and g.month <= ?::date
+        order by g.month""",
+            [month, month],
         )
     ]
-    sources = _rows(
+    fytd = [
+        _float(r)
+        for r in _rows(
+            conn,
+            """
+        select g.fiscal_year, m.fiscal_year_label, g.fiscal_month, g.month, g.value_usd_mn, g.fytd_usd_mn
+        from marts.mart_ict_exports_growth_monthly g join core.dim_month m using (month)
+        where g.series_code = 'ict_total' and g.month <= ?::date
+          and g.fiscal_year in (?, ? - 1)
+        order by g.fiscal_year, g.fiscal_month""",
+            [month, ict["fiscal_year"], ict["fiscal_year"]],
+        )
+    ]
+    fytd_current = [r for r in fytd if r["fiscal_year"] == ict["fiscal_year"]]
+    fytd_previous = [r for r in fytd if r["fiscal_year"] == ict["fiscal_year"] - 1]
+    previous_fy = _rows(
         conn,
-        """
-        select f.month, m.month_label, f.value_usd_mn, f.value_origin, f.release_id, f.publisher,
-               f.published_on, f.published_on_estimated, f.source_url
-        from core.fct_ict_exports_monthly f join core.dim_month m using (month)
-        where f.series_code = 'ict_total'
-          and (f.month = ?::date or f.month = ?::date - interval 1 month or f.month = ?::date - interval 12 month)
-        order by f.month desc""",
-        [month, month, month],
+        "select fiscal_year_label from core.dim_month where fiscal_year = ? - 1 limit 1",
+        [ict["fiscal_year"]],
     )
+    sources, footnotes = _sources(conn, month)
     latest = _rows(conn, "select max(published_on) as day from marts.mart_ict_exports_release_changes")[0]["day"]
     revisions = [
         _float(r)
@@ -185,55 +419,224 @@ def gather_brief(conn: duckdb.DuckDBPyConnection) -> Brief:
         series=series,
         history=history,
         quality=quality,
-        sources=[_float(s) for s in sources],
+        sources=sources,
         latest_release=f"{releases} ({latest})",
         revisions=revisions,
         reconciliation=reconciliation,
         rejected=rejected,
+        breakdown_month=breakdown_total["month"] if breakdown_total else None,
+        breakdown_month_label=breakdown_total["month_label"] if breakdown_total else "",
+        breakdown_fiscal_year_label=(breakdown_total or {}).get("fiscal_year_label") or "",
+        breakdown_total=breakdown_total,
+        no_longer_printed=dropped,
+        fytd_current=fytd_current,
+        fytd_previous=fytd_previous,
+        previous_fiscal_year_label=previous_fy[0]["fiscal_year_label"] if previous_fy else "",
+        data_as_of=f"{_day(latest)} (release {releases})" if latest else "n/a",
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        footnotes=footnotes,
     )
 
 
-def render_chart_png(history: list[dict]) -> bytes:
+# --- charts ------------------------------------------------------------------------------------
+
+GREEN, GREY, AMBER, LIGHT = "#1f6f4a", "#9aa5a0", "#c77c0e", "#8fc1a6"
+
+
+def _figure(width: float = 9, height: float = 4):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
-    labels = [h["month"].strftime("%b %y") for h in history]
-    values = [h["value_usd_mn"] for h in history]
-    ax.bar(labels, values, color="#1f6f4a")
-    ax.set_ylabel("US$ million")
-    ax.set_title("ICT services exports, last 24 months (EBOPS 9, credit)")
-    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
+    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
+    ax.spines[["top", "right"]].set_visible(False)
+    return plt, fig, ax
+
+
+def _finish(plt, fig, caption: str) -> bytes:
+    fig.text(0.01, 0.01, caption, fontsize=7.5, color="#555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
 
 
+def _caption(data_as_of: str) -> str:
+    return f"{SOURCE_CAPTION}; data as of {data_as_of}" if data_as_of else SOURCE_CAPTION
+
+
+def render_chart_png(history: list[dict], data_as_of: str = "") -> bytes:
+    """The last 24 months of ICT exports, the latest month and the same month a year earlier marked."""
+    plt, fig, ax = _figure()
+    labels = [h["month"].strftime("%b %y") for h in history]
+    values = [h["value_usd_mn"] or 0 for h in history]
+    colours = [GREY] * len(history)
+    if history:
+        latest = history[-1]["month"]
+        colours[-1] = GREEN
+        year_ago = date(latest.year - 1, latest.month, 1)
+        marks = [(len(history) - 1, "latest")]
+        for i, h in enumerate(history):
+            if h["month"] == year_ago:
+                colours[i] = AMBER
+                marks.append((i, "a year earlier"))
+    ax.bar(range(len(values)), values, color=colours)
+    if history:
+        for i, what in marks:
+            ax.annotate(
+                f"{_fmt_mn(values[i])}\n{what}",
+                (i, values[i]),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=colours[i],
+                fontweight="bold",
+            )
+        ax.set_ylim(0, max(values) * 1.22 if max(values) > 0 else 1)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylabel("US$ million")
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    title = "Pakistan's IT and telecom services exports, month by month"
+    if history:
+        title += f" ({history[0]['month']:%b %Y} to {history[-1]['month']:%b %Y})"
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    return _finish(plt, fig, _caption(data_as_of))
+
+
+def render_fytd_chart_png(
+    current: list[dict], previous: list[dict], current_label: str, previous_label: str, data_as_of: str = ""
+) -> bytes:
+    """The fiscal year so far against the previous fiscal year, cumulative by fiscal month."""
+    from matplotlib.ticker import StrMethodFormatter
+
+    plt, fig, ax = _figure(9, 3.8)
+    now = [r["fiscal_month"] for r in current if r["fytd_usd_mn"] is not None]
+    marks = {}
+    for rows, label, colour, style in ((previous, previous_label, GREY, "--"), (current, current_label, GREEN, "-")):
+        points = [(r["fiscal_month"], r["fytd_usd_mn"]) for r in rows if r["fytd_usd_mn"] is not None]
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
+        ax.plot(xs, ys, style, marker="o", color=colour, label=label or "fiscal year", linewidth=2)
+        # the value at the latest fiscal month (both years) and at the end of the previous year
+        for x, y in points:
+            if (now and x == now[-1]) or (rows is previous and x == xs[-1]):
+                marks[(x, colour)] = y
+    for (x, colour), y in marks.items():
+        above = colour == GREEN
+        ax.annotate(
+            _fmt_mn(y),
+            (x, y),
+            xytext=(-6, 8) if above else (6, -10),
+            textcoords="offset points",
+            ha="right" if above else "left",
+            va="bottom" if above else "top",
+            fontsize=8,
+            color=colour,
+            fontweight="bold",
+        )
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_xticks(range(1, 13), FISCAL_MONTHS)
+    ax.set_xlim(0.6, 12.9)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("US$ million, cumulative")
+    ax.set_title(
+        f"Exports so far this fiscal year ({current_label}) against last year ({previous_label})",
+        loc="left",
+        fontsize=11,
+    )
+    ax.legend(frameon=False, loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+    return _finish(plt, fig, _caption(data_as_of) + "; the fiscal year runs July to June")
+
+
+def render_breakdown_chart_png(lines: list[dict], month_label: str, data_as_of: str = "") -> bytes:
+    """The breakdown's lines as shares of the ICT total in the breakdown month (horizontal bars)."""
+    shown = [line for line in lines if line.get("share_of_ict_pct") is not None]
+    plt, fig, ax = _figure(9, max(2.6, 0.42 * len(shown) + 1.3))
+    labels = [("– " if line["level"] > 2 else "") + line["label"] for line in shown]
+    shares = [line["share_of_ict_pct"] for line in shown]
+    colours = [GREEN if line["level"] <= 2 else LIGHT for line in shown]
+    positions = range(len(shown))
+    ax.barh(positions, shares, color=colours)
+    ax.set_yticks(positions, labels, fontsize=8)
+    ax.tick_params(axis="y", length=0)
+    ax.invert_yaxis()
+    for i, line in enumerate(shown):
+        ax.annotate(
+            f"{_fmt_share(line['share_of_ict_pct'])} ({_fmt_mn(line['value_usd_mn'])})",
+            (shares[i], i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xlim(0, max([*shares, 1]) * 1.3)
+    ax.set_xlabel("share of all IT and telecom services exports, % (values in US$ million)")
+    ax.set_title(f"What the exports were made of in {month_label}", loc="left", fontsize=11)
+    ax.grid(axis="x", alpha=0.3)
+    return _finish(plt, fig, _caption(data_as_of) + "; lines with a dash are part of the line above")
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
 def write_brief(brief: Brief, reports_dir: Path) -> dict[str, Path]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     stem = f"ict_exports_brief_{brief.month:%Y-%m}"
-    chart = render_chart_png(brief.history)
-    chart_path = reports_dir / f"{stem}.png"
-    chart_path.write_bytes(chart)
+    # The extra charts keep the month right after the last "_" (publication sorts briefs by it).
+    charts = {
+        "chart": (f"{stem}.png", render_chart_png(brief.history, brief.data_as_of)),
+        "chart_fytd": (
+            f"{stem}.fytd.png",
+            render_fytd_chart_png(
+                brief.fytd_current,
+                brief.fytd_previous,
+                brief.fiscal_year_label,
+                brief.previous_fiscal_year_label,
+                brief.data_as_of,
+            ),
+        ),
+        "chart_breakdown": (
+            f"{stem}.breakdown.png",
+            render_breakdown_chart_png(brief.series, brief.breakdown_month_label, brief.data_as_of),
+        ),
+    }
+    paths: dict[str, Path] = {}
+    for kind, (name, png) in charts.items():
+        paths[kind] = reports_dir / name
+        paths[kind].write_bytes(png)
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
+        autoescape=select_autoescape(["html", "html.j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["pct"] = _fmt_pct
     env.filters["mn"] = _fmt_mn
-    context = {"brief": brief, "chart_file": chart_path.name, "chart_base64": base64.b64encode(chart).decode()}
-    paths = {"html": reports_dir / f"{stem}.html", "markdown": reports_dir / f"{stem}.md", "chart": chart_path}
+    env.filters["share"] = _fmt_share
+    env.filters["trend"] = _trend
+    context = {
+        "brief": brief,
+        "chart_file": charts["chart"][0],
+        "chart_base64": base64.b64encode(charts["chart"][1]).decode(),
+        "charts": {
+            kind: {"file": name, "base64": base64.b64encode(png).decode()} for kind, (name, png) in charts.items()
+        },
+        "caption": _caption(brief.data_as_of),
+    }
+    paths["html"] = reports_dir / f"{stem}.html"
+    paths["markdown"] = reports_dir / f"{stem}.md"
     paths["html"].write_text(env.get_template("brief.html.j2").render(**context))
     paths["markdown"].write_text(env.get_template("brief.md.j2").render(**context))
     # Stable names for the newest brief, for links and the README.
     for kind, suffix in (("html", ".html"), ("markdown", ".md")):
         (reports_dir / f"latest{suffix}").write_text(paths[kind].read_text())
-    (reports_dir / "latest.png").write_bytes(chart)
+    (reports_dir / "latest.png").write_bytes(charts["chart"][1])
     return paths

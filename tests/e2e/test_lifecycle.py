@@ -92,9 +92,20 @@ def state(tmp_path_factory):
     s = State(tmp_path_factory.mktemp("lifecycle") / "itx state-ü")
     done = s.build()
     assert done.returncode == 0, done.stderr[-3000:]
+    s.first_build = done
     # dbt's table macro is made in the database whatever its name needs quoting
     assert s.query("select count(*) from marts.growth_as_of(date '2024-01-01') where series_code = 'ict_total'")[0][0]
     return s
+
+
+def test_a_build_reports_in_a_few_lines_without_dagster_logs_or_colours(state):
+    """One line per phase and a summary (releases, the latest month, where the brief is); Dagster's
+    DEBUG lines, dbt's log lines and ANSI colours only with --verbose."""
+    out = state.first_build.stdout + state.first_build.stderr
+    lines = out.strip().splitlines()
+    assert len(lines) < 60, out
+    assert not any(word in out for word in ("DEBUG", "\x1b[", "Warning", "Traceback")), out
+    assert "loaded, 0 unchanged, 0 rejected" in out and "latest month" in out and "brief " in out
 
 
 def wait_for(log: Path, marker: str, proc: subprocess.Popen, timeout=300):

@@ -16,6 +16,7 @@ from e2e_helpers import marts_fingerprint, query
 
 from orchestration import cli
 from orchestration.lib.figures import parse_basis
+from orchestration.lib.report import _fmt_mn
 
 pytestmark = pytest.mark.e2e
 
@@ -151,7 +152,7 @@ def test_the_brief_is_written(built, state_dir):
     ).iloc[0]
     md = (state_dir / "reports" / "latest.md").read_text()
     html = (state_dir / "reports" / "latest.html").read_text()
-    assert f"${float(growth.value_usd_mn):,.1f} million" in md.splitlines()[2]
+    assert _fmt_mn(float(growth.value_usd_mn)) in md.splitlines()[2]  # press style: $417m
     assert f"{growth.yoy_pct:+.1f}% year on year" in md
     assert "data:image/png;base64," in html and "Data quality" in html and "Sources behind the headline" in html
     assert (state_dir / "reports" / "latest.png").stat().st_size > 5000

@@ -1,0 +1,114 @@
+"""The `itx` commands a user reads the warehouse with: what they print, and how they refuse."""
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+
+import duckdb
+import pytest
+from e2e_helpers import query
+
+from orchestration import cli
+
+pytestmark = pytest.mark.e2e
+
+
+def run(*argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_releases_lists_every_release_and_takes_the_publisher_in_any_case(built):
+    code, out, _ = run("releases", "--csv")
+    assert code == 0
+    loaded = query("select release_id from marts.mart_releases")
+    assert len(out.strip().splitlines()) == len(loaded) + 1  # header
+    code, out, _ = run("releases", "--publisher", "pbs", "--csv")
+    ids = [line.split(",")[0] for line in out.strip().splitlines()[1:]]
+    assert code == 0 and ids and all(i.startswith("pbs-") for i in ids)
+    assert len(ids) == len(query("select * from marts.mart_releases where publisher = 'PBS'"))
+    code, _, err = run("releases", "--publisher", "ministry")
+    assert code == 2 and "unknown publisher 'ministry'" in err and "SBP" in err
+
+
+def test_an_unknown_series_or_release_is_refused_listing_the_known_ones(built):
+    code, out, err = run("asof", "2024-01-01", "--series", "nope")
+    assert code == 2 and not out and "unknown series 'nope'" in err and "ict_total" in err
+    code, _, err = run("revisions", "--series", "computer_servics")
+    assert code == 2 and "Did you mean computer_services" in err
+    code, _, err = run("revisions", "--release", "sbp-2023-08-19")
+    assert code == 2 and "unknown release 'sbp-2023-08-19'" in err and "sbp-2023-08-18" in err
+
+
+def test_a_day_before_the_first_release_is_refused_with_the_first_date(built):
+    first = query("select min(known_from) as d from intermediate.int_figures__selection_intervals").iloc[0].d
+    code, out, err = run("asof", "2010-01-01")
+    assert code == 2 and not out and f"published on {first}" in err
+    code, out, _ = run("asof", "2023-09-20", "--publisher", "pbs")  # any case
+    assert code == 0 and "| 2023-07-01 |" in out
+
+
+def test_no_rows_is_said_out_loud_and_empty_sql_is_refused(built):
+    code, out, _ = run("sql", "select * from marts.mart_ict_exports_growth_monthly where false")
+    assert code == 0 and out.strip() == "no rows"
+    code, out, _ = run("sql", "show tables")
+    assert code == 0 and "show all tables" in out
+    code, _, err = run("sql", "  ")
+    assert code == 2 and "no SQL given" in err
+
+
+def test_export_writes_every_mart_as_parquet_or_csv(built, tmp_path):
+    import pandas as pd
+
+    marts = {
+        n
+        for (n,) in query("select table_name from information_schema.tables where table_schema = 'marts'").itertuples(
+            index=False
+        )
+    }
+    code, out, _ = run("export", "--out", str(tmp_path / "parquet"))
+    assert code == 0 and f"{len(marts)} marts written" in out
+    assert {p.stem for p in (tmp_path / "parquet").glob("*.parquet")} == marts
+    growth = query("select count(*) as n from marts.mart_ict_exports_growth_monthly").iloc[0].n
+    conn = duckdb.connect()
+    assert (
+        conn.execute(
+            f"select count(*) from '{tmp_path / 'parquet' / 'mart_ict_exports_growth_monthly.parquet'}'"
+        ).fetchone()[0]
+        == growth
+    )
+    code, _, _ = run("export", "--format", "CSV", "--out", str(tmp_path / "csv"))
+    assert code == 0
+    assert len(pd.read_csv(tmp_path / "csv" / "mart_ict_exports_growth_monthly.csv")) == growth
+
+
+def test_fetch_with_every_download_off_says_so(monkeypatch):
+    for name in ("ITX_FETCH_EBOPS_URL", "ITX_FETCH_BPM6_URL", "ITX_FETCH_EASYDATA_URL"):
+        monkeypatch.setenv(name, "")
+    code, out, _ = run("fetch")
+    assert code == 0 and "nothing to fetch" in out
+
+
+@pytest.mark.parametrize("command", list(cli.COMMANDS))
+def test_every_command_has_a_description_and_an_example(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main([command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    description, examples = cli.COMMANDS[command]
+    assert description.split(". ")[0] in " ".join(text.split()) and "examples:" in text
+    assert examples.splitlines()[0] in text
+
+
+def test_docs_builds_dbts_site_from_a_copy_of_the_warehouse(built, tmp_path, monkeypatch):
+    from orchestration.settings import get_settings
+
+    monkeypatch.setenv("ITX_REPORTS", str(tmp_path / "reports"))
+    published = get_settings().warehouse
+    before = published.stat().st_mtime_ns
+    code, out, err = run("docs")
+    assert code == 0, err
+    page = tmp_path / "docs" / "static_index.html"
+    assert str(page) in out and "mart_ict_exports_growth_monthly" in page.read_text()
+    assert published.stat().st_mtime_ns == before  # never opened for writing

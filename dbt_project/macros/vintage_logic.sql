@@ -313,16 +313,3 @@ cross join vintage v
 left join monthly m on m.series_code = g.series_code and m.month = g.month
 {% endmacro %}
 
-
-{# Post-hook of the incremental intervals: the keys no (non-excluded) figure has any more in a scope. #}
-{% macro delete_keys_without_figures(intervals) %}
-delete from {{ intervals }} t
-where not exists (
-    select 1 from {{ ref('int_figures__corrected') }} f
-    where not f.is_excluded
-      and f.corrected_series_code = t.series_code
-      and f.period_month = t.period_month
-      and f.basis_key = t.basis
-      and (t.scope = 'all' or f.publisher = t.scope)
-)
-{% endmacro %}

@@ -7,17 +7,14 @@
 -- 'infinity'. One row per scope, key and printing day: the cost follows the figures, not
 -- vintages × figures.
 --
--- Incremental by key: a key's intervals depend only on its own printings, so a build recomputes
--- the keys whose printings changed (added, removed, reloaded or re-corrected by errata: their
--- fingerprint differs), deletes the keys no figure has any more (post-hook), and keeps the rest.
--- A change of the project (this rule included) makes the orchestrator run it with --full-refresh.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['scope', 'series_code', 'period_month', 'basis'],
-    on_schema_change='fail',
-    post_hook="{% if is_incremental() %}{{ delete_keys_without_figures(this) }}{% endif %}"
-) }}
+-- Recomputed only where something changed: a key's intervals depend only on its own printings,
+-- so the rows of a key whose printings are the same as at the last build (same fingerprint) are
+-- taken from the previous table, and only the other keys go through the selection rule. Keys no
+-- figure has any more are simply not there. A change of the code or the rules (dbt --full-refresh,
+-- decided by the transform) or the var itx_reuse_intervals=false recomputes everything.
+{% set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) %}
+{% set reuse = previous is not none and not flags.FULL_REFRESH and var('itx_reuse_intervals', true)
+    and 'key_fingerprint' in (adapter.get_columns_in_relation(previous) | map(attribute='name') | list) %}
 with figures as (
     select * from {{ ref('int_figures__corrected') }} where not is_excluded
 ),
@@ -26,25 +23,40 @@ in_scopes as (
     union all
     select publisher as scope, * from figures
 ),
--- every printing of a key, in one number: equal numbers, equal intervals
+-- every printing of a key, in one number: equal numbers, equal intervals. A figure is its id
+-- (release, row, period, basis) and its release's content hash (any change to the release's
+-- rows changes it); errata move a figure to another key, exclude it, or change its erratum_id.
 key_fingerprints as (
     select scope, corrected_series_code, period_month, basis_key,
-        hash(bit_xor(hash(c)), count(*)) as key_fingerprint
-    from in_scopes c
+        hash(bit_xor(hash(figure_id, release_sha256, erratum_id)), count(*)) as key_fingerprint
+    from in_scopes
     group by all
 ),
-keys_to_compute as (
+{% if reuse %}
+unchanged_keys as (
     select k.*
     from key_fingerprints k
-    {% if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} t
-        where t.scope = k.scope and t.series_code = k.corrected_series_code
-          and t.period_month = k.period_month and t.basis = k.basis_key
-          and t.key_fingerprint = k.key_fingerprint
-    )
-    {% endif %}
+    semi join (select distinct scope, series_code, period_month, basis, key_fingerprint from {{ previous }}) p
+        on p.scope = k.scope and p.series_code = k.corrected_series_code and p.period_month = k.period_month
+        and p.basis = k.basis_key and p.key_fingerprint = k.key_fingerprint
 ),
+kept as (
+    select p.*
+    from {{ previous }} p
+    semi join unchanged_keys k
+        on p.scope = k.scope and p.series_code = k.corrected_series_code and p.period_month = k.period_month
+        and p.basis = k.basis_key
+),
+keys_to_compute as (
+    select * from key_fingerprints
+    except
+    select * from unchanged_keys
+),
+{% else %}
+keys_to_compute as (
+    select * from key_fingerprints
+),
+{% endif %}
 candidates as (
     select c.*
     from in_scopes c
@@ -52,9 +64,16 @@ candidates as (
 ),
 intervals_of_keys as (
     with {{ selection_intervals('candidates') }}
+),
+computed as (
+    select i.*, k.key_fingerprint
+    from intervals_of_keys i
+    join keys_to_compute k
+        on k.scope = i.scope and k.corrected_series_code = i.series_code
+        and k.period_month = i.period_month and k.basis_key = i.basis
 )
-select i.*, k.key_fingerprint
-from intervals_of_keys i
-join keys_to_compute k
-    on k.scope = i.scope and k.corrected_series_code = i.series_code
-    and k.period_month = i.period_month and k.basis_key = i.basis
+select * from computed
+{% if reuse %}
+union all by name
+select * from kept
+{% endif %}

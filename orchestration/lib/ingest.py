@@ -148,7 +148,10 @@ def scan_files(
             key = (str(path.resolve()), sha256, bundled, max_bytes)
             releases = _parsed.get(key)
             if releases is None and held and held.get(path.name, ("",))[0] == sha256:
-                releases = [dataclasses.replace(stub, source_file=path, figures=[]) for stub in held[path.name][1]]
+                releases = [
+                    dataclasses.replace(stub, source_file=path, figures=[], bundled=bundled)
+                    for stub in held[path.name][1]
+                ]
                 for stub, release in zip(held[path.name][1], releases, strict=True):
                     release.__dict__["release_sha256"] = stub.release_sha256
             if releases is None:
@@ -246,9 +249,7 @@ def ingest(
     outcomes: list[LoadOutcome] = remove_gone_releases(conn, scan)
 
     releases = [scan.releases[rid] for rid in to_load if rid in scan.releases]
-    unread = [r.release_id for r in releases if r.held_figures is not None]
-    if unread:
-        raise RuntimeError(f"releases to load whose file was not read (a scan with held files): {unread}")
+    releases = _with_figures(releases)
     validations = []
     if releases:
         stage_releases(conn, releases, loaded_at)
@@ -274,6 +275,31 @@ def ingest(
 
     _rewrite_quarantine(conn, scan, outcomes, loaded_at)
     return IngestReport(outcomes, list(scan.errors), frame_failures)
+
+
+def _with_figures(releases: list[record.Release]) -> list[record.Release]:
+    """The releases to load, each with its figures: a release whose figures are not in memory (read
+    back from raw by held_files, or let go after a build) is read from its file again. A file that
+    no longer holds the same release stops the ingest: the next build will see the change."""
+    wanted = {(r.source_file, bool(r.bundled)) for r in releases if r.held_figures is not None}
+    if not wanted:
+        return releases
+    fresh: dict[str, record.Release] = {}
+    for path, bundled in wanted:
+        for release in record.read_release_file(path, bundled=bundled, max_bytes=path.stat().st_size):
+            fresh[release.release_id] = release
+    complete = []
+    for release in releases:
+        if release.held_figures is None:
+            complete.append(release)
+            continue
+        again = fresh.get(release.release_id)
+        if again is None or again.release_sha256 != release.release_sha256:
+            raise record.ReleaseFileError(
+                release.source_file, None, "changed", f"release {release.release_id} changed while it was being built"
+            )
+        complete.append(again)
+    return complete
 
 
 def _rewrite_quarantine(conn, scan: FileScan, outcomes: list[LoadOutcome], at: datetime) -> None:

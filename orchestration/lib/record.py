@@ -75,6 +75,7 @@ RULES = {
     "publisher": "a publisher other than SBP or PBS",
     "published_on": "a date that is not YYYY-MM-DD, or no date and no period to estimate one from",
     "content": "a file of a known format that holds no figures",
+    "changed": "a file that changed while its releases were being built (build again)",
     "value": "a workbook or EasyData cell that should hold a number but holds text (shown as printed)",
     "unit": "values in a unit other than the layout's",
     "label": "an EBOPS code printed with the label of another line",
@@ -126,6 +127,7 @@ class Release:
     # set for a release read back from the warehouse instead of its file (its figures are not
     # in memory; see ingest.held_files): how many it has
     held_figures: int | None = None
+    bundled: bool | None = None  # read from the bundled releases (ids without the file's name)
 
     @property
     def figure_count(self) -> int:
@@ -198,8 +200,12 @@ def read_release_file(path: Path, *, bundled: bool, max_bytes: int | None = None
     sha256 = hashlib.sha256(raw).hexdigest()
     file_format = identify_format(path)
     if file_format == RECORD_CSV:
-        return _read_record_csv(path, raw, sha256, bundled=bundled)
-    return _read_sbp_file(path, file_format, sha256)
+        releases = _read_record_csv(path, raw, sha256, bundled=bundled)
+    else:
+        releases = _read_sbp_file(path, file_format, sha256)
+    for release in releases:
+        release.bundled = bundled
+    return releases
 
 
 def _check_size(path: Path, size: int, limit: int) -> None:

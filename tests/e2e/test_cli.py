@@ -42,7 +42,8 @@ def test_an_unknown_series_or_release_is_refused_listing_the_known_ones(built):
 
 
 def test_a_day_before_the_first_release_is_refused_with_the_first_date(built):
-    first = query("select min(known_from) as d from intermediate.int_figures__selection_intervals").iloc[0].d
+    first = query("select cast(min(known_from) as varchar) as d from intermediate.int_figures__selection_intervals")
+    first = first.iloc[0].d
     code, out, err = run("asof", "2010-01-01")
     assert code == 2 and not out and f"published on {first}" in err
     code, out, _ = run("asof", "2023-09-20", "--publisher", "pbs")  # any case

@@ -62,7 +62,10 @@ class State:
 
     def start_build(self, log: Path) -> subprocess.Popen:
         fh = log.open("w")
-        return subprocess.Popen([ITX, "build"], env=self.env, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO)
+        # --verbose: the test waits for Dagster's step events in the log to kill the build mid-phase
+        return subprocess.Popen(
+            [ITX, "build", "--verbose"], env=self.env, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO
+        )
 
     def query(self, sql):
         conn = duckdb.connect(str(self.warehouse), read_only=True)

@@ -391,6 +391,20 @@ def test_a_file_raw_holds_byte_for_byte_is_not_read_again(gx_dir, tmp_path, writ
             loaded.published_on,
         )
         assert releases_to_load(conn, scan, RULES) == [r.release_id for r in scan.releases.values() if r is not stub]
+        # a held release that must be loaded again all the same (re-run by hand) is read from its file
+        report = ingest(
+            conn,
+            scan,
+            [stub.release_id],
+            lambda c: validate_staged(
+                c, seeds_dir=SEEDS, gx_dir=gx_dir, expectations_dir=EXPECTATIONS, run_name="t", build_date=date.today()
+            ),
+            loaded_at=datetime(2026, 1, 2),
+            run_id=None,
+            rules=RULES,
+        )
+        (outcome,) = [o for o in report.outcomes if o.release_id == stub.release_id]
+        assert (outcome.status, outcome.rows) == ("loaded", len(loaded.figures))
         # the same name with other bytes is read
         write_release("held.csv", as_cells(record_release_rows(*GOOD_RELEASE)[:-1]))
         scan = scan_files([(held_path, False)], held=held)

@@ -12,9 +12,12 @@
 -- taken from the previous table, and only the other keys go through the selection rule. Keys no
 -- figure has any more are simply not there. A change of the code or the rules (dbt --full-refresh,
 -- decided by the transform) or the var itx_reuse_intervals=false recomputes everything.
-{% set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) %}
-{% set reuse = previous is not none and not flags.FULL_REFRESH and var('itx_reuse_intervals', true)
-    and 'key_fingerprint' in (adapter.get_columns_in_relation(previous) | map(attribute='name') | list) %}
+{% set reuse = execute and this is not none and not flags.FULL_REFRESH and var('itx_reuse_intervals', true) %}
+{% if reuse %}
+    {% set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) %}
+    {% set reuse = previous is not none
+        and 'key_fingerprint' in (adapter.get_columns_in_relation(previous) | map(attribute='name') | list) %}
+{% endif %}
 with figures as (
     select * from {{ ref('int_figures__corrected') }} where not is_excluded
 ),

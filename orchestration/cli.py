@@ -501,17 +501,24 @@ def asof(day: str, publisher: str | None, series: str, as_csv: bool) -> int:
     scope = _publisher("itx asof", publisher)
     if scope is None:
         return 2
-    if not _check_series("itx asof", series):
-        return 2
-    first = _read("select min(known_from) from intermediate.int_figures__selection_intervals where scope = ?", [scope])
-    if first and first[0][0] is not None and date.fromisoformat(day) < first[0][0]:
-        who = "either publisher" if scope == "all" else scope
-        print(
-            f"itx asof: nothing had been printed by {day}: the first figure of {who} in the warehouse "
-            f"was published on {first[0][0]}",
-            file=sys.stderr,
-        )
-        return 2
+    # the known series and the first day of the scope, in one read
+    known = _read(
+        "select (select list(series_code order by sort_order, series_code) from core.dim_series), "
+        "(select min(known_from) from intermediate.int_figures__selection_intervals where scope = ?)",
+        [scope],
+    )
+    if known:
+        codes, first = known[0]
+        if codes is not None and series not in codes:
+            return _unknown("itx asof", "series", series, list(codes))
+        if first is not None and date.fromisoformat(day) < first:
+            who = "either publisher" if scope == "all" else scope
+            print(
+                f"itx asof: nothing had been printed by {day}: the first figure of {who} in the warehouse "
+                f"was published on {first}",
+                file=sys.stderr,
+            )
+            return 2
     query = (
         f"select {GROWTH_COLUMNS}, vintage, value_origin, release_id, source_url "
         "from marts.growth_as_of(cast(? as date), ?) where series_code = ? order by month"

@@ -54,23 +54,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from orchestration.lib.record import RECORD_COLUMNS  # the record layout, in one place
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RECORD = REPO_ROOT / "data" / "releases" / "published_figures.csv"
 HIERARCHY_SEED = REPO_ROOT / "dbt_project" / "seeds" / "series_hierarchy.csv"
 ERRATA_SEED = REPO_ROOT / "dbt_project" / "seeds" / "errata.csv"
 RECORD_FILE_NAME = "published_figures.csv"
-
-RECORD_COLUMNS = (
-    "period",
-    "series_code",
-    "value_usd_thousand",
-    "basis",
-    "publisher",
-    "published_on",
-    "source_url",
-    "note",
-    "published_on_source",
-)
 
 SEED = "itx-benchmark-record-v1"
 # The last generated snapshot; the "next" one is the day after. Both before 2026-11-01.

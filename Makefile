@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := False
 # dagster-dbt looks for `dbt` on PATH (dagster dev prepares the manifest with it)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test ui docs manifest lint clean bench
+.PHONY: install browser run test ui docs manifest lint clean bench
 
 # Install the locked environment (uv.lock) with the machine's Python 3.11.
 $(BIN)/itx: pyproject.toml uv.lock
@@ -30,7 +30,15 @@ install: $(BIN)/itx
 run: install
 	$(BIN)/itx build
 
-test: install
+# Debian's Chromium, in which a test renders the brief (Playwright drives it; its own browser
+# download is not reachable here). Installed once, with apt, when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "make: installing Debian's chromium (for the brief's browser test)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || { echo "make: could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
+
+test: install browser
 	$(BIN)/pytest
 
 manifest: install

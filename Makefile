@@ -1,9 +1,12 @@
 # itx: the two set-up commands are `make run` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3.11
+# the machine's interpreter, resolved before the venv goes first on PATH (below): a re-install
+# after a change of the lock must not run the venv's own python, which has neither pip nor uv
+SYSTEM_PYTHON := $(shell command -v $(PYTHON))
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(PYTHON) -m uv
+UV := $(SYSTEM_PYTHON) -m uv
 
 export UV_PYTHON_DOWNLOADS := never
 # Compile every installed module to bytecode once, at install: with PYTHONDONTWRITEBYTECODE set
@@ -16,12 +19,12 @@ export GX_ANALYTICS_ENABLED := False
 # dagster-dbt looks for `dbt` on PATH (dagster dev prepares the manifest with it)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install browser run test ui docs manifest lint clean bench
+.PHONY: install browser run test test-fast ui docs manifest lint clean bench
 
 # Install the locked environment (uv.lock) with the machine's Python 3.11.
 $(BIN)/itx: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --python $(PYTHON)
+	@$(UV) --version >/dev/null 2>&1 || $(SYSTEM_PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(SYSTEM_PYTHON)
 	@touch $@
 
 install: $(BIN)/itx
@@ -38,8 +41,16 @@ browser:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
 	  || { echo "make: could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
 
+# The whole suite, in random order (pytest-randomly prints the seed); its time printed last.
 test: install browser
-	$(BIN)/pytest
+	@start=$$(date +%s); $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	  echo "make test: $$(( $$(date +%s) - start )) s"; exit $$status
+
+# The inner loop (under 30 s): the unit tests, without Dagster, dbt or Great Expectations (the
+# markers in pyproject.toml; importing Dagster alone takes seconds).
+test-fast: install
+	@start=$$(date +%s); $(BIN)/pytest tests/unit -m "not e2e and not dagster and not gx" $(PYTEST_ARGS); status=$$?; \
+	  echo "make test-fast: $$(( $$(date +%s) - start )) s"; exit $$status
 
 manifest: install
 	$(BIN)/itx manifest

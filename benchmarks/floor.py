@@ -8,7 +8,7 @@ is really done:
   same day); undated figures take the publisher's usual date (period end + 20 days SBP, 50 PBS);
 - `monthly`: per series and month the reported `month` figure, else the difference of the
   selected fiscal-year-to-date cumulatives of the month and the month before (fiscal year July
-  to June; `fytd_Jul` is July itself);
+  to June, its start month read as orchestration/lib/fiscal.py reads it; `fytd_Jul` is July itself);
 - `growth`: per series and month the value, year-on-year %, the fiscal year to date (the printed
   cumulative, else the sum of the year's months when all are known) and its year-on-year %.
 
@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 
 import duckdb
+
+from orchestration.lib.fiscal import fiscal_calendar
 
 SQL = """
 create or replace table figures as
@@ -49,8 +51,8 @@ typed as (
     from raw
 )
 select *,
-    year(month) + case when month(month) >= 7 then 1 else 0 end as fiscal_year,
-    (month(month) + 5) % 12 + 1 as fiscal_month
+    year(month) + case when month(month) >= $fy_start then 1 else 0 end as fiscal_year,
+    (month(month) - $fy_start + 12) % 12 + 1 as fiscal_month
 from typed
 where value_usd_thousand is not null;
 
@@ -70,7 +72,7 @@ with reported as (
 cumulative as (
     -- a cumulative ending in its period's month: fytd_Jul is July, fytd_Jul-<Mon> July to <Mon>
     select series_code, month, fiscal_year, fiscal_month, value_usd_thousand
-    from selected where basis like 'fytd_Jul%'
+    from selected where basis like $fytd_bases
 ),
 derived as (
     select c.series_code, c.month, c.fiscal_year, c.fiscal_month,
@@ -94,7 +96,7 @@ create or replace table growth as
 with months as (
     select series_code, month, fiscal_year, fiscal_month from monthly
     union
-    select series_code, month, fiscal_year, fiscal_month from selected where basis like 'fytd_Jul%'
+    select series_code, month, fiscal_year, fiscal_month from selected where basis like $fytd_bases
 ),
 fytd as (
     select m.series_code, m.month, m.fiscal_year, m.fiscal_month, v.value_usd_mn,
@@ -103,7 +105,7 @@ fytd as (
         count(v.value_usd_mn) over w as months_known
     from months m
     left join monthly v on v.series_code = m.series_code and v.month = m.month
-    left join selected c on c.series_code = m.series_code and c.month = m.month and c.basis like 'fytd_Jul%'
+    left join selected c on c.series_code = m.series_code and c.month = m.month and c.basis like $fytd_bases
     window w as (partition by m.series_code, m.fiscal_year order by m.month)
 ),
 with_fytd as (
@@ -131,12 +133,14 @@ def release_csvs(releases: Path, inbox: Path | None) -> list[str]:
 
 def build(files: list[str], out: Path) -> dict[str, int]:
     out.unlink(missing_ok=True)
+    fiscal = fiscal_calendar()
+    values = {"files": files, "fy_start": fiscal.start_month, "fytd_bases": f"fytd_{fiscal.first_month_abbr}%"}
     conn = duckdb.connect(str(out))
     try:
         for statement in (s.strip() for s in SQL.split(";")):
             if statement:
-                params = {"files": files} if "$files" in statement else None
-                conn.execute(statement, params).fetchall()
+                params = {name: value for name, value in values.items() if f"${name}" in statement}
+                conn.execute(statement, params or None).fetchall()
         return {
             t: conn.execute(f"select count(*) from {t}").fetchall()[0][0]
             for t in ("figures", "selected", "monthly", "growth")

@@ -54,12 +54,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.lib.record import RECORD_COLUMNS  # the record layout, in one place
+from orchestration.lib.errata import errata_csv, load_errata, match_errata
+from orchestration.lib.figures import parse_basis
+from orchestration.lib.fiscal import fiscal_calendar
+from orchestration.lib.hierarchy import load_hierarchy
+from orchestration.lib.release import RECORD_COLUMNS  # the record layout, in one place
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RECORD = REPO_ROOT / "data" / "releases" / "published_figures.csv"
 HIERARCHY_SEED = REPO_ROOT / "dbt_project" / "seeds" / "series_hierarchy.csv"
-ERRATA_SEED = REPO_ROOT / "dbt_project" / "seeds" / "errata.csv"
+ERRATA_SEED = errata_csv(REPO_ROOT / "dbt_project" / "seeds")
 RECORD_FILE_NAME = "published_figures.csv"
 
 SEED = "itx-benchmark-record-v1"
@@ -78,10 +82,8 @@ MAX_REVISION = 0.008  # a revision changes a value by less than 1%
 MIN_REVISION = 0.0005
 SNAPSHOT_URL = "https://easydata.sbp.org.pk/dataset/TS_GP_BOP_TRDSER_M/download?format=csv&as_of={day}"
 SNAPSHOT_NOTE = "synthetic snapshot (benchmark)"
-PUBLICATION_LAG_DAYS = {"SBP": 20, "PBS": 50}  # as orchestration/lib/record.py: undated figures
+PUBLICATION_LAG_DAYS = {"SBP": 20, "PBS": 50}  # as orchestration/lib/release.py: undated figures
 _PRESS_ERROR = re.compile(r"LABEL_SWAP_SUSPECTED|INCONSISTENT_IN_SOURCE|INCONSISTENT_WITH_OTHER_SOURCES")
-_FYTD = re.compile(r"^fytd_Jul(?:-([A-Z][a-z]{2}))?$")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CENT = 100  # values are held as integers in hundredths of a thousand US$
 
 
@@ -108,13 +110,15 @@ def month_end(m: int) -> date:
 
 
 def fiscal_year(m: int) -> int:
-    """The fiscal year a month belongs to, named by the year it ends in (July to June)."""
-    return m // 12 + (1 if m % 12 >= 6 else 0)
+    """The fiscal year a month belongs to, named by the year it ends in (orchestration/lib/fiscal.py)."""
+    return fiscal_calendar().fiscal_year(date(m // 12, m % 12 + 1, 1))
 
 
-def fiscal_month(m: int) -> int:
-    """1 = July ... 12 = June."""
-    return (m % 12 - 6) % 12 + 1
+def fiscal_year_start(fiscal_year: int) -> int:
+    """The first month of a fiscal year (July of the year before)."""
+    fiscal = fiscal_calendar()
+    first = fiscal.month_of(fiscal_year, fiscal.start_month)
+    return month_index(first.year, first.month)
 
 
 def last_month_published(day: date) -> int:
@@ -149,18 +153,16 @@ class Series:
 
 def read_hierarchy(path: Path = HIERARCHY_SEED) -> dict[str, Series]:
     """The EBOPS 9 lines of the hierarchy seed (all services, code S, is another root)."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
     series = {
-        r["series_code"]: Series(
-            r["series_code"],
-            r["parent_series_code"] or None,
-            int(r["sort_order"]),
-            float(r["plausible_min_monthly_usd_mn"]),
-            float(r["plausible_max_monthly_usd_mn"]),
+        line.series_code: Series(
+            line.series_code,
+            line.parent_series_code,
+            line.sort_order,
+            line.plausible_min_monthly_usd_mn,
+            line.plausible_max_monthly_usd_mn,
         )
-        for r in rows
-        if r["ebops_code"].split(".")[0] == "9"
+        for line in load_hierarchy(path).lines
+        if line.ebops_code.split(".")[0] == "9"
     }
     return dict(sorted(series.items(), key=lambda kv: kv[1].sort_order))
 
@@ -188,21 +190,16 @@ def _published_on(row: dict) -> tuple[date, bool]:
 def read_record(path: Path = BUNDLED_RECORD, errata: Path = ERRATA_SEED) -> list[RecordFigure]:
     """The record's figures with the errata applied (exclude: dropped; swap: relabelled) and
     figures flagged as press errors dropped."""
-    with errata.open(newline="", encoding="utf-8") as fh:
-        named = {
-            (e["publisher"], e["source_url"], e["period"], e["series_code"], e["basis"], e["value_usd_thousand"]): e
-            for e in csv.DictReader(fh)
-        }
+    named = load_errata(errata)
     figures = []
     with path.open(newline="", encoding="utf-8") as fh:
-        for row_no, r in enumerate(csv.DictReader(fh), start=2):
-            key = (r["publisher"], r["source_url"], r["period"], r["series_code"], r["basis"], r["value_usd_thousand"])
-            erratum = named.get(key)
+        rows = list(csv.DictReader(fh))
+        for row_no, (r, erratum) in enumerate(zip(rows, match_errata(rows, named), strict=True), start=2):
             series = r["series_code"]
             if erratum is not None:
-                if erratum["action"] != "swap":
+                series = erratum.corrected_series(series)
+                if series is None:
                     continue
-                series = erratum["corrected_series_code"]
             elif _PRESS_ERROR.search(r["note"] or ""):
                 continue
             published_on, estimated = _published_on(r)
@@ -224,13 +221,8 @@ def read_record(path: Path = BUNDLED_RECORD, errata: Path = ERRATA_SEED) -> list
 
 def basis_months(basis: str) -> int | None:
     """How many months a `month` or `fytd_Jul-<Mon>` figure covers; None for quarters."""
-    if basis == "month":
-        return 1
-    match = _FYTD.match(basis)
-    if not match:
-        return None
-    end = _MONTHS.index(match.group(1) or "Jul") + 1
-    return (end - 7) % 12 + 1
+    parsed = parse_basis(basis)
+    return parsed.months if parsed is not None and parsed.kind in ("month", "fytd") else None
 
 
 @dataclass(frozen=True)
@@ -242,7 +234,7 @@ class RecordSummary:
 
 
 def summarize_record(path: Path = BUNDLED_RECORD) -> RecordSummary:
-    """Figures and releases (publisher, day, estimated) as orchestration/lib/record.py groups them."""
+    """Figures and releases (publisher, day, estimated) as orchestration/lib/sources/record_csv.py groups them."""
     releases, sbp_days, figures = set(), set(), 0
     with path.open(newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
@@ -285,7 +277,7 @@ def _anchored_months(figures: list[RecordFigure], series: Series) -> dict[int, f
     for m, v in cumulative.items():
         by_year[fiscal_year(m)][m] = v
     for year, points in by_year.items():
-        start = month_index(year - 1, 7) - 1  # the month before July: cumulative 0
+        start = fiscal_year_start(year) - 1  # the month before July: cumulative 0
         a, ca = start, 0.0
         for b, cb in sorted(points.items()):
             unknown = [m for m in range(a + 1, b + 1) if m not in known]

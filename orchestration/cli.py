@@ -10,13 +10,15 @@ itx export --out DIR       every mart as Parquet (or CSV)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import get_settings
+from orchestration.settings import get_settings, project_fingerprint
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
@@ -32,7 +34,7 @@ def _parse_dbt_project(settings) -> None:
     another folder reuses the manifest and dbt build re-parses in its own process.
     """
     from orchestration.defs.resources import DBT_DATABASE_ENV
-    from orchestration.lib.publication import WarehousePaths, project_fingerprint
+    from orchestration.lib.publication import WarehousePaths
 
     project = settings.dbt_project_dir
     staging = str(WarehousePaths(settings.warehouse).staging)
@@ -72,6 +74,8 @@ def _failures(result) -> list[str]:
             message = error.message.strip() if error else ""
             if error and error.cause and "Failure" not in error.cls_name:
                 message = f"{message} ({error.cause.message.strip()})"
+            # a dg.Failure's message starts with its class path; the description is what matters
+            message = re.sub(r"^[\w.]*\.Failure: ", "", message).replace("\n", "\n    ")
             lines.append(f"step {event.step_key} failed: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -115,7 +119,10 @@ def _run_job(defs, instance, job: str, **kwargs):
         tags[QUIET_TAG] = "1"
     # Dagster's own log lines (DEBUG events, stack traces) only with --verbose: itx prints one line
     # per phase and a summary, and the run's events stay in the Dagster instance for the UI
-    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if _verbose else "CRITICAL"}}}}
+    run_config = {
+        **kwargs.pop("run_config", {}),
+        "loggers": {"console": {"config": {"log_level": "DEBUG" if _verbose else "CRITICAL"}}},
+    }
     result = defs.resolve_job_def(job).execute_in_process(
         instance=instance, raise_on_error=False, tags=tags, run_config=run_config, **kwargs
     )
@@ -197,6 +204,38 @@ def _print_quarantine(rejected) -> None:
         for line in lines[:6]:
             print(f"    {line.strip()}", file=sys.stderr)
     print("  Fix or remove each file; the other releases were built and published.", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _progress_bar(step: str, description: str):
+    """A progress bar over the units `step` reports (orchestration.lib.progress). rich draws it on
+    a terminal; elsewhere (a pipe, a file, CI) it prints its last state once, with no ANSI codes.
+    With --verbose the log lines say it all, and there is no bar."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from orchestration.lib import progress
+
+    console = Console(file=sys.stdout)
+    if not console.is_terminal:
+        # one plain line at the end, as wide as it needs: no bar, no ellipsis at 80 columns
+        console = Console(file=sys.stdout, width=400)
+    bar = Progress(
+        TextColumn(f"itx build: {description}"),
+        *([BarColumn(bar_width=30)] if console.is_terminal else []),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=_verbose,
+    )
+    task = bar.add_task(step, total=None)
+
+    def listen(name: str, advance: int, total: int | None) -> None:
+        if name == step:
+            bar.update(task, advance=advance, **({"total": total} if total is not None else {}))
+
+    with bar, progress.listening(listen):
+        yield
 
 
 def _count(n: int, noun: str) -> str:
@@ -296,7 +335,8 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
         # parsed again (their releases are read back from raw)
         same_code = state is not None and state["project_fingerprint"] == project
         held = held_files(conn, rules) if same_code and not revalidate else None
-        scan = scan_files(files, max_bytes=settings.max_file_bytes, held=held)
+        with _progress_bar("read", "reading files"):
+            scan = scan_files(files, max_bytes=settings.max_file_bytes, held=held)
         to_load = releases_to_load(conn, scan, rules, force=scan.releases if revalidate else ())
         kept = {rid for rid, (_, source_file) in loaded_releases(conn).items() if source_file in scan.unreadable_files}
     finally:
@@ -309,19 +349,19 @@ def _build_locked(settings, paths, revalidate: bool) -> int:
         f"validate, {len(scan.errors)} unreadable); warehouse {settings.warehouse}"
     )
     if to_load:
-        print(
-            f"itx build: validating and loading {_count(len(to_load), 'release')} (Great Expectations) ...", flush=True
-        )
         keys = instance.get_dynamic_partitions(release_partitions.name)
         positions = sorted(keys.index(rid) for rid in to_load)
         tags = {PARTITION_RANGE_START: keys[positions[0]], PARTITION_RANGE_END: keys[positions[-1]]}
-        result = _run_job(defs, instance, "ingest_job", tags=tags)
+        # --revalidate: the step validates its releases again even if raw holds them unchanged
+        config = {"ops": {"raw_releases": {"config": {"force": True}}}} if revalidate else {}
+        with _progress_bar("load", "validating and loading (Great Expectations)"):
+            result = _run_job(defs, instance, "ingest_job", tags=tags, run_config=config)
         if not result.success and not _only_rejections(result):
             _print_failure("itx build: the ingest failed; nothing was published, the warehouse is unchanged:", result)
             return 1
     _forget_figures(scan)
-    print("itx build: dbt build (models and their tests), the brief, publication ...", flush=True)
-    result = _run_job(defs, instance, "transform_job")
+    with _progress_bar("dbt", "dbt build, the brief, publication"):
+        result = _run_job(defs, instance, "transform_job")
     if not result.success:
         _print_failure(
             "itx build: dbt build or the brief failed; nothing was published, the warehouse is unchanged:", result
@@ -358,7 +398,13 @@ def fetch() -> int:
     if not result.success:
         _print_failure("itx fetch: failed:", result)
         return 1
-    materializations = result.asset_materializations_for_node("sbp_release_files")
+    from orchestration.defs.fetch import SBP_FILES_KEY
+
+    materializations = [
+        event.event_specific_data.materialization
+        for event in result.all_events
+        if event.is_step_materialization and event.asset_key == SBP_FILES_KEY
+    ]
     if not materializations:
         print("itx fetch: nothing was fetched", file=sys.stderr)
         return 1

@@ -5,8 +5,10 @@ import multiprocessing
 import shutil
 
 import dagster as dg
+import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.dagster  # Dagster instances, in this process and in three others
 IDS = [f"sbp-2026-{m:02d}-18" for m in range(1, 13)]
 
 

@@ -2,20 +2,22 @@
 and never stalls on it; a removed file's partition goes; any finished ingest starts the transform."""
 
 import json
-import os
 import shutil
 import uuid
-from pathlib import Path
 
 import dagster as dg
+import pytest
 from conftest import REPO
 
-from orchestration.defs.resources import ReleaseFilesResource, build_resources
+from orchestration.defs.resources import ReleaseFilesResource
 from orchestration.defs.sensors import release_inbox_sensor, transform_after_ingest
+from orchestration.settings import get_settings
+
+pytestmark = pytest.mark.dagster  # the code location's sensors, on Dagster test instances
 
 
 def release_files() -> ReleaseFilesResource:
-    return build_resources()["release_files"]  # the paths the environment names now
+    return ReleaseFilesResource.from_settings(get_settings())  # the paths the environment names now
 
 
 def tick(instance, cursor=None):
@@ -33,8 +35,10 @@ def apply_partition_requests(instance, result):
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
 
 
-def test_the_inbox_sensor_loads_new_files_reports_a_bad_one_once_and_goes_on(write_release):
-    inbox = Path(os.environ["ITX_INBOX"])
+def test_the_inbox_sensor_loads_new_files_reports_a_bad_one_once_and_goes_on(write_release, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("ITX_INBOX", str(inbox))  # an inbox of its own, not the session's
     with dg.instance_for_test() as instance:
         first, cursor = tick(instance)
         bundled = {r.partition_key for r in first.run_requests}

@@ -38,7 +38,8 @@ restatements as (
         and e.basis_key = c.basis_key
         and e.published_on < c.published_on
         and e.precision_usd_thousand < c.precision_usd_thousand
-        and abs(c.value_usd_thousand - e.value_usd_thousand) <= c.precision_usd_thousand / 2
+        -- c is e as printed rounded: within half of c's own rounding unit (e taken as exact)
+        and {{ agree_within_rounding('c.value_usd_thousand', 'e.value_usd_thousand', 'c.precision_usd_thousand') }}
     where c.precision_usd_thousand > c.finest_earlier_precision
 ),
 ranked_in_day as (

@@ -16,5 +16,5 @@ join figures b
     and a.basis_key = b.basis_key
     and a.source_format < b.source_format
     and abs(date_diff('day', a.published_on, b.published_on)) <= 40
-where abs(a.value_usd_thousand - b.value_usd_thousand)
-    > (a.precision_usd_thousand + b.precision_usd_thousand) / 2 + 1e-6
+where not {{ agree_within_rounding('a.value_usd_thousand', 'b.value_usd_thousand',
+                                   'a.precision_usd_thousand', 'b.precision_usd_thousand') }}

@@ -1,9 +1,10 @@
-"""inbox/sbp_release_files: download SBP's current files into the release inbox."""
+"""inbox/sbp_release_files: download SBP's current files into the release inbox (the targets and
+the EasyData key from the `fetch` resource, the inbox from `release_files`, the one the inbox
+sensor watches)."""
 
 import dagster as dg
 
-from orchestration.defs.resources import ReleaseFilesResource
-from orchestration.settings import get_settings
+from orchestration.defs.resources import FetchResource, ReleaseFilesResource
 
 SBP_FILES_KEY = dg.AssetKey(["inbox", "sbp_release_files"])
 
@@ -18,15 +19,16 @@ SBP_FILES_KEY = dg.AssetKey(["inbox", "sbp_release_files"])
         "inbox sensor turns each new file into a release."
     ),
 )
-def sbp_release_files(context: dg.AssetExecutionContext, release_files: ReleaseFilesResource):
+def sbp_release_files(context: dg.AssetExecutionContext, release_files: ReleaseFilesResource, fetch: FetchResource):
     from orchestration.lib.fetch import FetchError, fetch_releases
 
-    settings = get_settings()
-    targets = settings.fetch_targets()
+    targets = fetch.fetch_targets()
     if not targets:
         return dg.MaterializeResult(metadata={"targets": 0, "note": "no URL configured (ITX_FETCH_*_URL)"})
     try:
-        results = fetch_releases(targets, release_files.path("inbox"), api_key=settings.easydata_api_key())
+        results = fetch_releases(
+            targets, release_files.path("inbox"), api_key=fetch.easydata_api_key or None, attempts=fetch.attempts
+        )
     except FetchError as exc:
         raise dg.Failure(description=str(exc)) from exc
     downloaded = [r for r in results if r.status == "downloaded"]

@@ -82,7 +82,8 @@ def raw_releases(
     warehouse: WarehouseResource,
     release_files: ReleaseFilesResource,
 ):
-    from orchestration.lib.gx_validation import build_data_docs, data_docs_index, rules_sha256, validate_staged
+    from orchestration.lib import progress
+    from orchestration.lib.gx_validation import data_docs_index, rules_sha256, validate_staged
     from orchestration.lib.ingest import ingest, releases_to_load
 
     keys = list(context.partition_keys)
@@ -122,15 +123,15 @@ def raw_releases(
     for key in missing:
         context.log.warning(f"release {key}: no file holds it any more; its rows are removed")
 
-    data_docs = None
-    if to_load:
-        data_docs = str(build_data_docs(gx_dir))
-    elif data_docs_index(gx_dir).exists():
-        data_docs = str(data_docs_index(gx_dir))
+    # the validation's GX Checkpoint added this run's results to Data Docs (pages and index)
+    data_docs = str(data_docs_index(gx_dir)) if data_docs_index(gx_dir).exists() else None
 
+    progress.report("load", 0, total=len(to_load))
     for outcome in report.outcomes:
         if outcome.release_id not in keys:
             continue
+        if outcome.validation is not None:
+            progress.report("load")
         if outcome.validation is not None:
             context.log_event(check_evaluation(outcome, data_docs))
         if outcome.status in ("loaded", "unchanged"):

@@ -14,6 +14,10 @@ BRIEF_SOURCES = [
     dg.AssetKey(["core", "dim_month"]),
     dg.AssetKey(["core", "dim_series"]),
     dg.AssetKey(["core", "fct_ict_exports_monthly"]),
+    # every page that printed a month's value, with its rounding, for the sources it cites
+    dg.AssetKey(["core", "fct_ict_export_figures"]),
+    # the printed cumulative behind a fiscal year to date, for the publisher its chart names
+    dg.AssetKey(["intermediate", "int_figures__selected"]),
     dg.AssetKey(["staging", "stg_validation_results"]),
     dg.AssetKey(["staging", "stg_rejected_files"]),
 ]

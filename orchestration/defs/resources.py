@@ -1,6 +1,14 @@
-"""Resources: the warehouse (one DuckDB file, written through a private staging copy), dbt, and
-where release files live."""
+"""Resources: the warehouse (one DuckDB file, written through a private staging copy), dbt, where
+release files live, and what the fetch downloads.
 
+Importing this module resolves nothing and writes nothing (no environment variable, no dbt
+manifest): the resources' values come from the settings when the definitions are built
+(`build_resources`, called by orchestration.definitions.build_defs), and every asset, sensor and
+schedule reads its paths from these resources, so that overriding one moves them all.
+"""
+
+import os
+import subprocess
 import sys
 from contextlib import contextmanager
 from functools import cache
@@ -8,15 +16,20 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 from dagster_duckdb import DuckDBResource
 
 from orchestration.lib.publication import WarehousePaths, prepare_staging, writer_lock
-from orchestration.settings import get_settings
+from orchestration.settings import EASYDATA_API_KEY_VARIABLE, Settings
 
 # The environment variable dbt's profile reads for the file it builds (dbt_project/profiles.yml):
 # the staging copy while Dagster builds, the published file for anyone running dbt by hand.
 DBT_DATABASE_ENV = "ITX_DBT_DATABASE"
+
+
+def _dbt_executable() -> str:
+    # the dbt installed beside Dagster (dagster dev finds it on PATH, `itx` and the tests may not)
+    return str(Path(sys.executable).with_name("dbt"))
 
 
 class WarehouseResource(DuckDBResource):
@@ -57,7 +70,8 @@ class WarehouseResource(DuckDBResource):
 
 
 class ReleaseFilesResource(dg.ConfigurableResource):
-    """Where releases come from, what validates them, and where the brief goes."""
+    """Where releases come from (the bundled releases and the inbox, which the inbox sensor
+    watches, the fetch fills and the schedule reads), what validates them, and where the brief goes."""
 
     releases_dir: str
     inbox: str
@@ -66,6 +80,18 @@ class ReleaseFilesResource(dg.ConfigurableResource):
     gx_dir: str
     reports_dir: str
     max_file_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ReleaseFilesResource":
+        return cls(
+            releases_dir=str(settings.releases_dir),
+            inbox=str(settings.inbox),
+            seeds_dir=str(settings.seeds_dir),
+            expectations_dir=str(settings.expectations_dir),
+            gx_dir=str(settings.gx_dir),
+            reports_dir=str(settings.reports_dir),
+            max_file_bytes=settings.max_file_bytes,
+        )
 
     def path(self, name: str) -> Path:
         return Path(getattr(self, name))
@@ -80,6 +106,45 @@ class ReleaseFilesResource(dg.ConfigurableResource):
         from orchestration.lib.ingest import scan_files
 
         return scan_files(self.files(), max_bytes=self.max_file_bytes)
+
+
+class FetchTargetConfig(dg.Config):
+    """One file to download (orchestration.settings.FetchTarget)."""
+
+    name: str
+    url: str
+    needs_api_key: bool = False
+
+
+class FetchResource(dg.ConfigurableResource):
+    """What the fetch downloads into the inbox (release_files.inbox): SBP's files by URL
+    (ITX_FETCH_EBOPS_URL, ITX_FETCH_BPM6_URL, ITX_FETCH_EASYDATA_URL when the definitions are
+    built), and the EasyData API key for the targets that need it.
+
+    The key is given as `dg.EnvVar("ITX_EASYDATA_API_KEY")`: Dagster resolves it when a run starts
+    and shows the variable's name, never its value, in the UI.
+    """
+
+    targets: list[FetchTargetConfig] = []
+    easydata_api_key: str | None = None
+    attempts: int = 4
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "FetchResource":
+        return cls(
+            targets=[
+                FetchTargetConfig(name=t.name, url=t.url, needs_api_key=t.needs_api_key)
+                for t in settings.fetch_targets()
+            ],
+            # named only when set: an EnvVar of an unset variable fails every run that uses it
+            easydata_api_key=dg.EnvVar(EASYDATA_API_KEY_VARIABLE) if settings.easydata_api_key() else None,
+            attempts=settings.fetch_attempts(),
+        )
+
+    def fetch_targets(self):
+        from orchestration.settings import FetchTarget
+
+        return [FetchTarget(name=t.name, url=t.url, needs_api_key=t.needs_api_key) for t in self.targets]
 
 
 class ItxDbtCliResource(DbtCliResource):
@@ -99,31 +164,50 @@ class ItxDbtCliResource(DbtCliResource):
         return None
 
 
+class StagingProfilePreparer(DbtProjectPreparer):
+    """Under `dagster dev`, dbt's manifest is parsed again whenever the definitions load (so an
+    edited model shows at the next reload), as `itx manifest` parses it: with dbt's profile
+    pointed at the staging warehouse (so that the next `dbt build` reuses the parse), and
+    telemetry off. The variables go to dbt's process only; this process's environment is left
+    alone. Outside `dagster dev` the manifest is expected to exist (`itx build`, `itx manifest`
+    and `make ui` write it)."""
+
+    def __init__(self, warehouse: Path):
+        self.staging = WarehousePaths(Path(warehouse)).staging
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if self.using_dagster_dev():
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        target = Path(project.project_dir) / project.target_path
+        subprocess.run(
+            [_dbt_executable(), "parse", "--quiet"]
+            + ["--project-dir", str(project.project_dir), "--profiles-dir", str(project.profiles_dir)]
+            + ["--target-path", str(target)],
+            check=True,
+            env={**os.environ, DBT_DATABASE_ENV: str(self.staging), "DO_NOT_TRACK": "1"},
+        )
+
+
 @cache
-def dbt_project() -> DbtProject:
-    """dbt's project, made when first asked for (not at import): the manifest is prepared then."""
-    settings = get_settings()
-    settings.export_environment()
-    project = DbtProject(project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir)
-    project.prepare_if_dev()
+def dbt_project(project_dir: Path, warehouse: Path) -> DbtProject:
+    """dbt's project, made when the definitions are built, never at import (as in
+    dagster-open-platform): dagster-dbt needs its manifest to define the dbt assets. Under
+    `dagster dev` the manifest is prepared here (StagingProfilePreparer); once per process."""
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    StagingProfilePreparer(warehouse).prepare_if_dev(project)
     return project
 
 
-def build_resources() -> dict:
-    settings = get_settings()
+def build_resources(settings: Settings) -> dict:
+    """The resources for the paths the settings name (read when the definitions are built)."""
     return {
         "warehouse": WarehouseResource(database=str(settings.warehouse)),
         "dbt": ItxDbtCliResource(
-            project_dir=dbt_project(),
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+            project_dir=dbt_project(settings.dbt_project_dir, settings.warehouse),
+            dbt_executable=_dbt_executable(),
         ),
-        "release_files": ReleaseFilesResource(
-            releases_dir=str(settings.releases_dir),
-            inbox=str(settings.inbox),
-            seeds_dir=str(settings.seeds_dir),
-            expectations_dir=str(settings.expectations_dir),
-            gx_dir=str(settings.gx_dir),
-            reports_dir=str(settings.reports_dir),
-            max_file_bytes=settings.max_file_bytes,
-        ),
+        "release_files": ReleaseFilesResource.from_settings(settings),
+        "fetch": FetchResource.from_settings(settings),
     }

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from orchestration.defs.fetch import fetch_job
+from orchestration.defs.resources import ReleaseFilesResource
 from orchestration.lib.fetch import last_download_date
 from orchestration.lib.fetch_schedule import should_fetch
-from orchestration.settings import get_settings
 
 KARACHI = ZoneInfo("Asia/Karachi")
 
@@ -24,10 +24,11 @@ KARACHI = ZoneInfo("Asia/Karachi")
         "the month), and on other days while no new release has been downloaded since the 16th."
     ),
 )
-def sbp_fetch_schedule(context: dg.ScheduleEvaluationContext):
+def sbp_fetch_schedule(context: dg.ScheduleEvaluationContext, release_files: ReleaseFilesResource):
     tick = context.scheduled_execution_time or datetime.now(KARACHI)
     today = tick.astimezone(KARACHI).date()
-    fetch, why = should_fetch(today, last_download_date(get_settings().inbox))
+    # the inbox the fetch writes to and the inbox sensor watches
+    fetch, why = should_fetch(today, last_download_date(release_files.path("inbox")))
     if not fetch:
         return dg.SkipReason(why)
     return dg.RunRequest(run_key=f"fetch-{today.isoformat()}", tags={"itx/why": why})

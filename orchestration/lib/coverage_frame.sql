@@ -1,5 +1,11 @@
--- What each staged release's header announces against what its figures cover, for the
--- releases whose file has a header of periods (SBP's workbooks, EasyData).
+-- The periods each staged release's header announces, with how many of the release's figures
+-- cover each, for the releases whose file has a header of periods (SBP's workbooks, EasyData):
+-- one row per (release_id, period, basis) of the header, which names the row GX reports. The
+-- header and the figures are two tables, and no GX 1.x expectation on one pandas frame compares
+-- two tables: this join makes the helper column `figures` (see the meta of the expectation in
+-- expectations/suites/raw_release_coverage.json). The other direction (a figure for a period
+-- the header does not announce) cannot happen: every parser reads figures under the header's
+-- own periods (EasyData's header is the months that hold a value).
 with header as (
     select distinct release_id, period, basis from staged_header_periods
 ),
@@ -9,15 +15,7 @@ figures as (
     where release_id in (select release_id from header)
     group by all
 )
-select
-    coalesce(h.release_id, f.release_id) as release_id,
-    -- a header entry is no file row: number them, so that GX can name the failing ones
-    row_number() over (order by coalesce(h.release_id, f.release_id), coalesce(h.period, f.period),
-                       coalesce(h.basis, f.basis)) as row_id,
-    coalesce(h.period, f.period) as period,
-    coalesce(h.basis, f.basis) as basis,
-    h.period is not null as in_header,
-    coalesce(f.figures, 0) as figures
+select h.release_id, h.period, h.basis, coalesce(f.figures, 0) as figures
 from header h
-full outer join figures f on f.release_id = h.release_id and f.period = h.period and f.basis = h.basis
+left join figures f on f.release_id = h.release_id and f.period = h.period and f.basis = h.basis
 order by 1, 2, 3

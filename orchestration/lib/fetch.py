@@ -39,12 +39,13 @@ from urllib.parse import quote, quote_plus, unquote
 
 import httpx
 
-from orchestration.lib.record import MANIFEST_SUFFIX, file_sha256
+from orchestration.lib.release import MANIFEST_SUFFIX, file_sha256, load_manifest, manifest_path
+from orchestration.settings import EASYDATA_API_KEY_VARIABLE as API_KEY_VARIABLE
+from orchestration.settings import FETCH_URL_VARIABLES, FetchTarget
 
 logger = logging.getLogger(__name__)
 
 API_KEY_PARAM = "api_key"
-API_KEY_VARIABLE = "ITX_EASYDATA_API_KEY"
 REDACTED = "REDACTED"
 USER_AGENT = "itx-release-fetcher (python-httpx)"
 
@@ -52,28 +53,9 @@ USER_AGENT = "itx-release-fetcher (python-httpx)"
 # request, and what the server said the file was.
 MANIFEST_HEADERS = ("etag", "last-modified", "content-type", "content-length", "content-disposition", "date")
 
-# (target name, URL variable, default URL, needs the EasyData API key).
-# The default SBP URLs are where SBP's economic-data pages link these files today; SBP has moved
-# files before, so they may move: override them with the variables (an empty value disables).
-_ENVIRONMENT_TARGETS = (
-    ("ebops_workbook", "ITX_FETCH_EBOPS_URL", "https://www.sbp.org.pk/ecodata/dt.xls", False),
-    ("bpm6_summary", "ITX_FETCH_BPM6_URL", "https://www.sbp.org.pk/ecodata/Balancepayment_BPM6.xls", False),
-    # No default: the EasyData URL names a series and dates, e.g.
-    # https://easydata.sbp.org.pk/api/v1/series/<SERIES_KEY>/data?format=csv&start_date=2015-07-01
-    ("easydata_trdser", "ITX_FETCH_EASYDATA_URL", None, True),
-)
-URL_VARIABLES = {name: variable for name, variable, _, _ in _ENVIRONMENT_TARGETS}
-
 _API_KEY_IN_TEXT = re.compile(rf"({API_KEY_PARAM}=)[^&#\s\"'>]*", re.IGNORECASE)
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_LENGTH = 150
-
-
-@dataclass(frozen=True)
-class FetchTarget:
-    name: str  # 'ebops_workbook', 'bpm6_summary', 'easydata_trdser', ...
-    url: str
-    needs_api_key: bool = False  # EasyData API: the key goes in the `api_key` query parameter
 
 
 @dataclass(frozen=True)
@@ -144,50 +126,14 @@ _install_log_redaction()
 
 
 # --------------------------------------------------------------------------- targets
-
-
-def targets_from_environment(environ: Mapping[str, str] = os.environ) -> list[FetchTarget]:
-    """The targets configured by ITX_FETCH_EBOPS_URL, ITX_FETCH_BPM6_URL and ITX_FETCH_EASYDATA_URL.
-
-    An unset variable takes its default (EasyData has none, so it is off until set); a variable
-    set to an empty string disables its target. The EasyData key itself (ITX_EASYDATA_API_KEY)
-    is read by the caller and passed to `fetch_releases`, so it never sits in a target.
-    """
-    targets = []
-    for name, variable, default, needs_api_key in _ENVIRONMENT_TARGETS:
-        url = environ.get(variable, default)
-        if url is None or not url.strip():
-            continue
-        targets.append(FetchTarget(name=name, url=url.strip(), needs_api_key=needs_api_key))
-    return targets
+# The targets and their URL variables are configuration: FetchTarget in orchestration/settings.py.
 
 
 def _url_variable(target: FetchTarget) -> str:
-    return URL_VARIABLES.get(target.name, f"ITX_FETCH_{target.name.upper()}_URL")
+    return FETCH_URL_VARIABLES.get(target.name, f"ITX_FETCH_{target.name.upper()}_URL")
 
 
 # --------------------------------------------------------------------------- manifests
-
-
-def _sidecar_of(path: Path) -> Path:
-    return path.with_name(path.name + MANIFEST_SUFFIX)
-
-
-def _load_sidecar(sidecar: Path) -> dict | None:
-    try:
-        manifest = json.loads(sidecar.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        # A broken sidecar must not stop fetching; it only costs a skipped shortcut.
-        logger.warning("ignoring unreadable manifest %s: %s", sidecar, exc)
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
-def read_manifest(path: Path) -> dict | None:
-    """The sidecar manifest of a stored file (`<file>.manifest.json`), or None if it has none."""
-    return _load_sidecar(_sidecar_of(Path(path)))
 
 
 def _inbox_entries(inbox: Path) -> Iterator[Path]:
@@ -202,7 +148,7 @@ def _inbox_entries(inbox: Path) -> Iterator[Path]:
 def _manifests(inbox: Path) -> Iterator[dict]:
     for path in _inbox_entries(inbox):
         if path.name.endswith(MANIFEST_SUFFIX):
-            manifest = _load_sidecar(path)
+            manifest = load_manifest(path)
             if manifest is not None:
                 yield manifest
 
@@ -219,7 +165,7 @@ def known_sha256s(inbox: Path) -> set[str]:
     known = set()
     for path in _inbox_entries(inbox):
         if path.name.endswith(MANIFEST_SUFFIX):
-            sha256 = (_load_sidecar(path) or {}).get("sha256")
+            sha256 = (load_manifest(path) or {}).get("sha256")
             if isinstance(sha256, str):
                 known.add(sha256)
         else:
@@ -323,7 +269,7 @@ def _publish(temporary: Path, inbox: Path, name: str) -> Path:
     """
     for candidate in _numbered_names(name):
         final = inbox / candidate
-        if _sidecar_of(final).exists():
+        if manifest_path(final).exists():
             continue
         try:
             os.link(temporary, final)
@@ -365,7 +311,7 @@ def _manifest(
 def _write_sidecar(path: Path, manifest: dict) -> None:
     data = (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode("utf-8")
     temporary = _write_temporary(path.parent, data, "manifest")
-    os.replace(temporary, _sidecar_of(path))
+    os.replace(temporary, manifest_path(path))
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -448,7 +394,8 @@ def _get_with_retries(
             continue
         return response
     raise FetchError(
-        f"{target.name}: GET {shown_url} failed after {attempts} tries: {last_problem}; "
+        f"{target.name}: GET {shown_url} failed after {attempts} {'try' if attempts == 1 else 'tries'}: "
+        f"{last_problem}; "
         "the server or the network is failing: try again later"
     )
 
@@ -586,6 +533,8 @@ def fetch_releases(
 
 
 def _combined_error(failures: list[FetchError], results: list[FetchResult], total: int) -> FetchError:
-    lines = [f"{len(failures)} of {total} release downloads failed (the others were stored):"]
+    stored = sum(r.status == "downloaded" for r in results)
+    kept = f"{stored} new file{'s' if stored > 1 else ''} stored" if stored else "nothing new was stored"
+    lines = [f"{len(failures)} of {total} release downloads failed ({kept}):"]
     lines += [f"- {failure}" for failure in failures]
     return FetchError("\n".join(lines), failures=failures, results=results)

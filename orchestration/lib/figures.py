@@ -1,7 +1,9 @@
-"""What a printed figure's text means: its number, its precision and its basis.
+"""What a printed figure's text means: its number, its precision and its basis; and when two
+printed figures agree within their rounding.
 
-Computed once, at load, and stored beside the text as printed, so that the Great
-Expectations suite and the dbt models read the same interpretation.
+The number, precision and basis are computed once, at load, and stored beside the text as
+printed, so that the Great Expectations suite and the dbt models read the same interpretation.
+A fiscal-year-to-date basis is read with the fiscal calendar (orchestration/lib/fiscal.py).
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_CUMULATIVE = re.compile(r"^fytd_Jul(?:-([A-Z][a-z]{2}))?$")
+from orchestration.lib.dbt_vars import dbt_var
+from orchestration.lib.fiscal import MONTH_ABBR, fiscal_calendar
+
+ROUNDING_ALLOWANCE_VAR = "rounding_allowance_usd_thousand"  # the var in dbt_project.yml
 _QUARTER = re.compile(r"^quarter_([A-Z][a-z]{2})-([A-Z][a-z]{2})$")
 
 
@@ -31,14 +36,13 @@ def _months_between(first: int, last: int) -> int:
 
 
 def parse_basis(text: str) -> Basis | None:
-    """`month`, `fytd_Jul-<Mon>` (July to <Mon>; `fytd_Jul` is July alone), `quarter_<Mon>-<Mon>`."""
+    """`month`, `fytd_Jul-<Mon>` (July to <Mon>; `fytd_Jul` is July alone: the fiscal year's
+    first month, fiscal.py), `quarter_<Mon>-<Mon>`."""
     if text == "month":
         return Basis("month", 1, None)
-    if match := _CUMULATIVE.match(text):
-        end = _month_number(match.group(1) or "Jul")
-        if end is None or (match.group(1) == "Jul"):
-            return None
-        return Basis("fytd", _months_between(7, end), end)
+    fiscal = fiscal_calendar()
+    if (end := fiscal.fytd_end_month(text)) is not None:
+        return Basis("fytd", fiscal.months_to(end), end)
     if match := _QUARTER.match(text):
         first, last = _month_number(match.group(1)), _month_number(match.group(2))
         if first is None or last is None or _months_between(first, last) != 3 or first % 3 != 1:
@@ -79,3 +83,22 @@ def printed_precision(text: str) -> float | None:
     trailing_zeros = len(str(abs(whole))) - len(str(abs(whole)).rstrip("0"))
     cap = 3 if abs(whole) < 1_000_000 else 5
     return float(10 ** min(trailing_zeros, cap))
+
+
+def rounding_allowance(dbt_project_yml: Path | None = None) -> float:
+    """What agreeing within rounding allows beyond half the rounding units, in thousand US$: the
+    var rounding_allowance_usd_thousand of dbt_project.yml, which the macro agree_within_rounding
+    reads too."""
+    return float(dbt_var(ROUNDING_ALLOWANCE_VAR, dbt_project_yml))
+
+
+def agree_within_rounding(a: float, b: float, precision_a: float, precision_b: float = 0.0) -> bool:
+    """Whether two values (thousand US$) agree within their rounding: they differ by no more than
+    half the sum of their rounding units (printed_precision), plus the rounding allowance (for
+    floating-point noise). With precision_b 0, b is taken as exact: `a` is b as printed rounded.
+
+    The same rule as the dbt macro agree_within_rounding (dbt_project/macros), with the same
+    allowance (dbt_project.yml var rounding_allowance_usd_thousand)."""
+    # in doubles, as in SQL (a value read from DuckDB may be a Decimal)
+    a, b, precision_a, precision_b = float(a), float(b), float(precision_a), float(precision_b)
+    return abs(a - b) <= (precision_a + precision_b) / 2 + rounding_allowance()

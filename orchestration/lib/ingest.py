@@ -20,8 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib import record
+from orchestration.lib import progress, record
+from orchestration.lib.release import Release, ReleaseFileError, file_sha256
 from orchestration.lib.warehouse import (
+    PUBLICATION,
     RAW_FIGURES,
     RAW_REJECTED,
     LoadOutcome,
@@ -42,8 +44,8 @@ from orchestration.lib.warehouse import (
 class FileScan:
     """What the release files present say: their releases, and the files that cannot be read."""
 
-    releases: dict[str, record.Release] = field(default_factory=dict)  # by id, oldest first
-    errors: list[record.ReleaseFileError] = field(default_factory=list)
+    releases: dict[str, Release] = field(default_factory=dict)  # by id, oldest first
+    errors: list[ReleaseFileError] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256, every file present
 
     @property
@@ -52,7 +54,7 @@ class FileScan:
         return files_fingerprint(self.files)
 
     @property
-    def errors_by_file(self) -> dict[str, record.ReleaseFileError]:
+    def errors_by_file(self) -> dict[str, ReleaseFileError]:
         return {Path(e.path).name: e for e in self.errors}
 
     @property
@@ -72,7 +74,7 @@ def present_files_fingerprint(files: Iterable[tuple[Path, bool]]) -> str | None:
     """The fingerprint the scan of these files would have, from their bytes alone; None when one
     cannot be read (the scan will say why)."""
     try:
-        return files_fingerprint({path.name: record.file_sha256(path) for path, _ in files})
+        return files_fingerprint({path.name: file_sha256(path) for path, _ in files})
     except OSError:
         return None
 
@@ -80,10 +82,10 @@ def present_files_fingerprint(files: Iterable[tuple[Path, bool]]) -> str | None:
 # The releases of the files read by the last scan of this process, by (path, sha256, bundled,
 # limit): `itx build` plans from a scan and its in-process Dagster run scans again, and a file
 # whose bytes are unchanged is not parsed twice. Only the last scan's files are kept.
-_parsed: dict[tuple, list[record.Release]] = {}
+_parsed: dict[tuple, list[Release]] = {}
 
 
-def held_files(conn: duckdb.DuckDBPyConnection, rules: str) -> dict[str, tuple[str, list[record.Release]]]:
+def held_files(conn: duckdb.DuckDBPyConnection, rules: str) -> dict[str, tuple[str, list[Release]]]:
     """The files whose every release raw holds as loaded from them, validated under `rules`:
     {file name: (sha256, its releases read back from raw, without their figures)}.
 
@@ -114,7 +116,7 @@ def held_files(conn: duckdb.DuckDBPyConnection, rules: str) -> dict[str, tuple[s
             continue
         stubs = []
         for _, rid, sha, _, publisher, published_on, estimated, release_sha, source_format, count in releases:
-            stub = record.Release(
+            stub = Release(
                 rid,
                 publisher,
                 published_on,
@@ -134,17 +136,19 @@ def scan_files(
     files: Iterable[tuple[Path, bool]],
     *,
     max_bytes: int | None = None,
-    held: dict[str, tuple[str, list[record.Release]]] | None = None,
+    held: dict[str, tuple[str, list[Release]]] | None = None,
 ) -> FileScan:
     """Read each file on its own: a file that cannot be read is one error, and the others go on.
     A file `held` lists with the same bytes is not read: its releases are those raw holds."""
     global _parsed
     scan = FileScan()
-    found: dict[str, record.Release] = {}
-    parsed: dict[tuple, list[record.Release]] = {}
+    found: dict[str, Release] = {}
+    parsed: dict[tuple, list[Release]] = {}
+    files = list(files)
+    progress.report("read", 0, total=len(files))
     for path, bundled in files:
         try:
-            sha256 = scan.files[path.name] = record.file_sha256(path)
+            sha256 = scan.files[path.name] = file_sha256(path)
             key = (str(path.resolve()), sha256, bundled, max_bytes)
             releases = _parsed.get(key)
             if releases is None and held and held.get(path.name, ("",))[0] == sha256:
@@ -159,21 +163,24 @@ def scan_files(
             parsed[key] = releases
             clash = next((r for r in releases if r.release_id in found), None)
             if clash is not None:
-                raise record.ReleaseFileError(
+                raise ReleaseFileError(
                     path,
                     None,
                     "release id",
                     f"release {clash.release_id} is also in {found[clash.release_id].source_file.name}; "
                     "rename one of the files",
                 )
-        except record.ReleaseFileError as exc:
+        except ReleaseFileError as exc:
             scan.errors.append(exc)
+            progress.report("read")
             continue
         except OSError as exc:
-            scan.errors.append(record.ReleaseFileError(path, None, "unreadable", str(exc.strerror or exc)))
+            scan.errors.append(ReleaseFileError(path, None, "unreadable", str(exc.strerror or exc)))
+            progress.report("read")
             continue
         for release in releases:
             found[release.release_id] = release
+        progress.report("read")
     _parsed = parsed
     scan.releases = dict(sorted(found.items(), key=lambda kv: (kv[1].published_on, kv[0])))
     return scan
@@ -219,7 +226,7 @@ def remove_gone_releases(conn: duckdb.DuckDBPyConnection, scan: FileScan) -> lis
 @dataclass
 class IngestReport:
     outcomes: list[LoadOutcome]
-    file_errors: list[record.ReleaseFileError]
+    file_errors: list[ReleaseFileError]
     frame_failures: list[dict] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[LoadOutcome]:
@@ -277,14 +284,14 @@ def ingest(
     return IngestReport(outcomes, list(scan.errors), frame_failures)
 
 
-def _with_figures(releases: list[record.Release]) -> list[record.Release]:
+def _with_figures(releases: list[Release]) -> list[Release]:
     """The releases to load, each with its figures: a release whose figures are not in memory (read
     back from raw by held_files, or let go after a build) is read from its file again. A file that
     no longer holds the same release stops the ingest: the next build will see the change."""
     wanted = {(r.source_file, bool(r.bundled)) for r in releases if r.held_figures is not None}
     if not wanted:
         return releases
-    fresh: dict[str, record.Release] = {}
+    fresh: dict[str, Release] = {}
     for path, bundled in wanted:
         for release in record.read_release_file(path, bundled=bundled, max_bytes=path.stat().st_size):
             fresh[release.release_id] = release
@@ -295,7 +302,7 @@ def _with_figures(releases: list[record.Release]) -> list[record.Release]:
             continue
         again = fresh.get(release.release_id)
         if again is None or again.release_sha256 != release.release_sha256:
-            raise record.ReleaseFileError(
+            raise ReleaseFileError(
                 release.source_file, None, "changed", f"release {release.release_id} changed while it was being built"
             )
         complete.append(again)
@@ -336,8 +343,6 @@ def sync_with_files(conn: duckdb.DuckDBPyConnection, scan: FileScan, *, rules: s
     stands for. Releases whose file is gone are removed, unreadable files are listed in
     raw.rejected_files, and meta.publication records the files' fingerprint, or none when some
     release still waits for its ingest (so that `itx build` knows the published state is behind)."""
-    from orchestration.lib.warehouse import PUBLICATION, RAW_FIGURES
-
     ensure_raw_tables(conn)
     removed = remove_gone_releases(conn, scan)
     now = datetime.now()

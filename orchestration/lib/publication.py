@@ -280,19 +280,3 @@ def publish_reports(staged: Path, reports_dir: Path) -> None:
         for old in reports_dir.glob("ict_exports_brief_*"):
             if old.name.split("_")[-1].split(".")[0] > newest:
                 old.unlink()
-
-
-def project_fingerprint(*roots: Path) -> str:
-    """One hash of the code and rules the warehouse is built with (dbt project, suites, the
-    brief's code): a change to any of them makes the next build rebuild, even with no new file."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for root in roots:
-        root = Path(root)
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            if any(part in ("target", "logs", "__pycache__") or part.startswith(".") for part in path.parts[-4:]):
-                continue
-            digest.update(str(path.relative_to(root.parent)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()

@@ -1,7 +1,12 @@
 -- The frame Great Expectations validates: every staged release of the run (temporary table
--- staged_figures, one bulk insert), keyed by release_id and row_id (the file row), with derived
--- columns that carry the rules spanning columns, rows or releases, the errata and the series
--- hierarchy (both read from the dbt seed files, their one home).
+-- staged_figures, one bulk insert), keyed by release_id and row_id (the file row). Its columns
+-- are those of raw.release_figures (as printed, and their parsed forms), plus helper columns
+-- only for what no GX 1.x expectation on one pandas frame can compute: lookups in the errata
+-- and the series hierarchy (read from the dbt seed files, their one home), aggregates over
+-- groups of rows, and other releases' rows. Each helper is named, with the reason, in the meta
+-- of the expectation that reads it (expectations/suites/raw_release_figures.json); every
+-- comparison is made by the expectation, none here. Tolerances of rounding are half the units
+-- plus $rounding_allowance, the one allowance (orchestration.lib.figures.rounding_allowance).
 with figures as (
     select * from staged_figures
 ),
@@ -18,20 +23,16 @@ matched as (
         e.action as erratum_action,
         case when e.action = 'swap' then e.corrected_series_code else f.series_code end as corrected_series_code
     from figures f
+    -- the figure an erratum names: its columns are orchestration.lib.errata.ERRATUM_KEY (filled in there)
     left join errata e
-        on e.publisher = f.publisher
-        and e.source_url = f.source_url
-        and e.period = f.period
-        and e.series_code = f.series_code
-        and e.basis = f.basis
-        and e.value_usd_thousand = f.value_usd_thousand
+        on {errata_match}
 ),
 children as (
     -- each line's children printed in the same release, for the same period and basis
     select p.release_id, p.source_row, p.period, p.basis,
         count(c.source_row) as children_printed,
         sum(c.value_number) as children_sum,
-        sum(c.value_precision) / 2 + any_value(p.value_precision) / 2 + 1e-6 as rounding_tolerance
+        sum(c.value_precision) / 2 + any_value(p.value_precision) / 2 + $rounding_allowance as rounding_tolerance
     from matched p
     join hierarchy h on h.parent_series_code = p.corrected_series_code
     join matched c on c.release_id = p.release_id and c.corrected_series_code = h.series_code
@@ -43,10 +44,11 @@ child_lines as (
     select parent_series_code, count(*) as children_defined from hierarchy group by all
 ),
 spread as (
-    -- one figure printed by several pages of the same release: do they agree within rounding?
+    -- one figure printed by several pages of the same release: how far apart, and how far
+    -- their rounding lets them be
     select release_id, series_code, period, basis,
-        max(value_number) - min(value_number) > (max(value_precision) + min(value_precision)) / 2 + 1e-9
-            as spread_beyond_rounding
+        max(value_number) - min(value_number) as spread_usd_thousand,
+        (max(value_precision) + min(value_precision)) / 2 + $rounding_allowance as spread_tolerance_usd_thousand
     from matched
     where erratum_id is null
     group by all
@@ -74,10 +76,11 @@ contradictions as (
         and o.period = m.period and o.basis = m.basis and o.release_id <> m.release_id
     where m.erratum_id is null
       and m.source_format = 'record_csv'
-      and abs(o.value_number - m.value_number) > (o.value_precision + m.value_precision) / 2 + 1e-9
+      and abs(o.value_number - m.value_number) > (o.value_precision + m.value_precision) / 2 + $rounding_allowance
     group by all
 )
 select
+    -- raw.release_figures: the key, the record's columns as printed, and their parsed forms
     m.release_id,
     m.source_row as row_id,
     m.period, m.series_code, m.value_usd_thousand, m.basis, m.publisher, m.published_on,
@@ -85,28 +88,28 @@ select
     m.value_number,
     m.period_end,
     m.published_on_date,
-    -- days after the build's own date: a release cannot be published in the future
-    date_diff('day', cast($build_date as date), m.published_on_date) as days_after_build_date,
     m.basis_end_month,
-    case when m.basis_kind is null or m.basis_kind = 'month' then null else month(m.period_end) end as period_month,
+    -- helpers (see the meta of the expectation that reads each)
+    month(m.period_end) as period_month,
     case when m.erratum_action = 'exclude' then null
-         else m.value_number / m.basis_months / 1000.0 end as monthly_equivalent_usd_mn,
-    try_cast(h.plausible_min_monthly_usd_mn as double) as plausible_min_monthly_usd_mn,
-    try_cast(h.plausible_max_monthly_usd_mn as double) as plausible_max_monthly_usd_mn,
+         else try_cast(h.plausible_min_monthly_usd_mn as double) * m.basis_months * 1000 end
+        as plausible_min_usd_thousand,
+    case when m.erratum_action = 'exclude' then null
+         else try_cast(h.plausible_max_monthly_usd_mn as double) * m.basis_months * 1000 end
+        as plausible_max_usd_thousand,
     m.erratum_id,
-    coalesce(m.erratum_id is null
-        and regexp_matches(coalesce(m.note, ''), 'LABEL_SWAP_SUSPECTED|INCONSISTENT_IN_SOURCE|INCONSISTENT_WITH_OTHER_SOURCES'),
-        false) as unnamed_press_error,
-    coalesce(s.spread_beyond_rounding, false) as spread_beyond_rounding,
+    s.spread_usd_thousand,
+    s.spread_tolerance_usd_thousand,
     -- SBP's own statistical files add up: checked where the file prints the whole table (the
     -- EBOPS workbook, whose lines change between editions) or every child line of the hierarchy.
     -- Press reports in the record often do not (the dbt test assert_children_do_not_exceed_parent
-    -- warns about those): they describe the press, not a broken file.
-    coalesce(
-        m.source_format <> 'record_csv'
-        and (m.source_format = 'ebops_workbook' or ch.children_printed = cl.children_defined)
-        and abs(m.value_number - ch.children_sum) > ch.rounding_tolerance,
-        false) as children_sum_mismatch,
+    -- warns about those): they describe the press, not a broken file. Null where not checked.
+    case when m.source_format <> 'record_csv'
+              and (m.source_format = 'ebops_workbook' or ch.children_printed = cl.children_defined)
+         then abs(m.value_number - ch.children_sum) end as children_gap_usd_thousand,
+    case when m.source_format <> 'record_csv'
+              and (m.source_format = 'ebops_workbook' or ch.children_printed = cl.children_defined)
+         then ch.rounding_tolerance end as children_tolerance_usd_thousand,
     case when x.contradiction is not null
          then m.release_id || ' printed ' || m.value_usd_thousand || ', ' || x.contradiction end as page_contradiction
 from matched m

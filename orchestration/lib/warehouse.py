@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from orchestration.lib.figures import parse_basis, parse_value, printed_precision
-from orchestration.lib.record import RECORD_COLUMNS, Release, period_end
+from orchestration.lib.release import RECORD_COLUMNS, Release, period_end
 
 RAW_FIGURES = "raw.release_figures"
 RAW_VALIDATIONS = "raw.validation_results"

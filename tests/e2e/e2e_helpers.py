@@ -1,25 +1,35 @@
-"""Reading the test warehouse, shared by the end-to-end tests."""
+"""Shared by the end-to-end tests: reading a warehouse (the one the environment names now: the
+session's, or a test's own copy; see tests/conftest.py) and the ingest alone."""
 
-import hashlib
-import os
-from pathlib import Path
+from conftest import marts_fingerprint, query
 
-import duckdb
-
-WAREHOUSE = Path(os.environ["ITX_WAREHOUSE"])
-MARTS = ("mart_ict_exports_growth_monthly", "mart_ict_exports_fiscal_year", "mart_data_quality")
+__all__ = ["ingest", "marts_fingerprint", "query"]
 
 
-def query(sql, params=None):
-    conn = duckdb.connect(str(WAREHOUSE), read_only=True)
-    try:
-        return conn.execute(sql, params or []).df()
-    finally:
-        conn.close()
+def ingest(release_ids: list[str], *, force: bool = False):
+    """What `itx build` runs before dbt, in this process: the raw asset materialized through
+    Dagster on these releases' partitions (registered as the build registers them), with the
+    resources of the paths the environment names now. It writes the warehouse's staging copy
+    (ItxState.staging) and publishes nothing; no dbt. Returns Dagster's result."""
+    import dagster as dg
 
+    from orchestration.cli import PARTITION_RANGE_END, PARTITION_RANGE_START
+    from orchestration.defs.partitions import register_releases, release_partitions
+    from orchestration.defs.raw import raw_releases
+    from orchestration.defs.resources import build_resources
+    from orchestration.settings import get_settings
 
-def marts_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for mart in MARTS:
-        digest.update(query(f"select * from marts.{mart} order by all").to_csv(index=False).encode())
-    return digest.hexdigest()
+    resources = build_resources(get_settings())
+    with dg.DagsterInstance.get() as instance:
+        register_releases(instance, release_ids)
+        keys = instance.get_dynamic_partitions(release_partitions.name)
+        positions = sorted(keys.index(rid) for rid in release_ids)
+        assert [keys[p] for p in range(positions[0], positions[-1] + 1)] == sorted(release_ids, key=keys.index)
+        return dg.materialize(
+            [raw_releases],
+            instance=instance,
+            resources={name: resources[name] for name in ("warehouse", "release_files")},
+            tags={PARTITION_RANGE_START: keys[positions[0]], PARTITION_RANGE_END: keys[positions[-1]]},
+            run_config={"ops": {"raw_releases": {"config": {"force": force}}}},
+            raise_on_error=False,
+        )

@@ -2,6 +2,7 @@
 
 import io
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -89,6 +90,58 @@ def test_fetch_with_every_download_off_says_so(monkeypatch):
         monkeypatch.setenv(name, "")
     code, out, _ = run("fetch")
     assert code == 0 and "nothing to fetch" in out
+
+
+@pytest.fixture
+def sbp_site():
+    """SBP's workbook served on 127.0.0.1, as the fetch would find it on sbp.org.pk."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "sbp"
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/ecodata/Balancepayment_BPM6.xls"
+
+
+def test_fetch_stores_the_files_and_a_refused_connection_is_one_clear_line(sbp_site, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    monkeypatch.setenv("ITX_INBOX", str(inbox))
+    monkeypatch.setenv("ITX_FETCH_ATTEMPTS", "1")
+    monkeypatch.setenv("ITX_FETCH_EBOPS_URL", f"{sbp_site}/ebops_jul-may_fy26.xls")
+    monkeypatch.setenv("ITX_FETCH_BPM6_URL", "")
+    monkeypatch.setenv("ITX_FETCH_EASYDATA_URL", "")
+    code, out, err = run("fetch")
+    assert code == 0, err
+    assert "downloaded 1" in out and str(inbox) in out
+    served = (Path(__file__).resolve().parents[1] / "fixtures" / "sbp" / "ebops_jul-may_fy26.xls").read_bytes()
+    (stored,) = [p for p in inbox.iterdir() if not p.name.endswith(".json")]
+    assert stored.name.endswith("ebops_jul-may_fy26.xls") and stored.read_bytes() == served
+
+    refused = closed_port_url()
+    monkeypatch.setenv("ITX_FETCH_BPM6_URL", refused)
+    code, out, err = run("fetch")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert "Traceback" not in out + err and len(lines) <= 3, err
+    assert "1 of 2 release downloads failed (nothing new was stored)" in err  # the workbook is unchanged
+    assert any("bpm6_summary" in line and refused in line and "network error" in line for line in lines), err
+    assert [p for p in inbox.iterdir() if not p.name.endswith(".json")] == [stored]
 
 
 @pytest.mark.parametrize("command", list(cli.COMMANDS))

@@ -1,45 +1,31 @@
 """A July printed only as a cumulative: SBP's EBOPS workbook of Jul-Aug FY27 prints July 2026 only
 as "Jul, FY27" (fytd_Jul, which is the July month itself) and August 2026 only as
 "Jul-Aug, FY27" (tests/fixtures/make_sbp_workbooks.py). The build must pass and derive August
-once, as the difference of the two cumulatives, line by line."""
+once, as the difference of the two cumulatives, line by line.
 
-import os
-import shutil
-from datetime import UTC, date, datetime
-from pathlib import Path
+The workbook is dropped into a copy of the built warehouse and built once per session, by an
+`itx build` process (`built_with_workbook`, tests/conftest.py): the suite's one workbook built all
+the way to the facts and the marts (every file format is loaded and validated at the ingest:
+test_sbp_files.py)."""
 
 import pytest
-from conftest import REPO
-from e2e_helpers import marts_fingerprint, query
-
-from orchestration import cli
+from conftest import WORKBOOK, WORKBOOK_DATE
+from e2e_helpers import query
 
 pytestmark = pytest.mark.e2e
-FIXTURE = REPO / "tests" / "fixtures" / "sbp" / "ebops_jul-aug_fy27.xlsx"
-INBOX = Path(os.environ["ITX_INBOX"])
-# A file dropped by hand is dated by its file date (estimated): after August ends, before today.
-FILE_DATE = datetime(2026, 9, 18, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def july_cumulative_in_inbox(built):
-    """The workbook in the inbox; afterwards the inbox and the warehouse as the bundled build left them."""
-    if date.today() <= FILE_DATE.date():
-        pytest.skip(f"the fixture's file date {FILE_DATE.date()} must be in the past")
-    target = INBOX / FIXTURE.name
-    shutil.copy(FIXTURE, target)
-    os.utime(target, (FILE_DATE.timestamp(), FILE_DATE.timestamp()))
-    yield target
-    target.unlink(missing_ok=True)
-    assert cli.main(["build"]) == 0  # the release whose file is gone is removed
-    assert marts_fingerprint() == built
+def workbook_built(built_with_workbook, monkeypatch):
+    """The built warehouse with the workbook dropped into its inbox and built (tests/conftest.py):
+    the queries below read it."""
+    built_with_workbook.state.use(monkeypatch)
+    return WORKBOOK.name
 
 
-def test_august_is_derived_once_from_the_july_and_jul_aug_cumulatives(july_cumulative_in_inbox):
-    assert cli.main(["build"]) == 0
-
+def test_august_is_derived_once_from_the_july_and_jul_aug_cumulatives(workbook_built):
     (release_id,) = query(
-        "select distinct release_id from raw.release_figures where source_file = ?", [july_cumulative_in_inbox.name]
+        "select distinct release_id from raw.release_figures where source_file = ?", [workbook_built]
     ).release_id
     printed = query(
         "select series_code, basis, value_number from raw.release_figures where release_id = ?", [release_id]
@@ -76,7 +62,7 @@ def test_august_is_derived_once_from_the_july_and_jul_aug_cumulatives(july_cumul
     as_of = query(
         "select value_usd_mn, value_origin from marts.growth_as_of(?::date) "
         "where series_code = 'ict_total' and month = '2026-08-01'",
-        [FILE_DATE.date()],
+        [WORKBOOK_DATE.date()],
     )
     assert len(as_of) == 1 and float(as_of.iloc[0].value_usd_mn) == 431.0 and as_of.iloc[0].value_origin == "derived"
     derived_facts = query(

@@ -1,8 +1,12 @@
-"""SBP's own files, dropped into the inbox or fetched from a server on 127.0.0.1, become
-validated releases in the marts; bad or foreign files fail by name and change nothing."""
+"""SBP's own files, dropped into the inbox or fetched from a server on 127.0.0.1, become validated
+releases; bad or foreign files are quarantined by name and block nothing.
+
+Tested at the ingest, where file formats matter: the raw asset materialized through Dagster on
+the new releases' partitions, in a copy of the built warehouse, as `itx build` runs it before dbt
+(e2e_helpers.ingest). What reaches raw is what dbt reads: a workbook dropped in the inbox all the
+way to the facts and the marts is built once, in test_july_cumulative.py."""
 
 import http.server
-import os
 import shutil
 import threading
 from datetime import UTC, datetime
@@ -10,15 +14,14 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from e2e_helpers import marts_fingerprint, query
+from e2e_helpers import ingest, query
 
-from orchestration import cli
-from orchestration.lib.fetch import FetchTarget, fetch_releases
+from orchestration.lib.fetch import fetch_releases
 from orchestration.lib.record import read_release_file
+from orchestration.settings import FetchTarget
 
 pytestmark = pytest.mark.e2e
 FIXTURES = REPO / "tests" / "fixtures"
-INBOX = Path(os.environ["ITX_INBOX"])
 GOOD_FILES = {
     "easydata/trdser_fy26.csv": "easydata_csv",
     "easydata/trdser_ict_total.json": "easydata_json",
@@ -35,65 +38,63 @@ BAD_FILES = {
 }
 
 
-@pytest.fixture
-def clean_inbox(built):
-    """Leave the inbox and the warehouse as the bundled build left them."""
-    yield
-    dropped = [path.name for path in INBOX.iterdir() if path.name != ".gitkeep"]
-    for name in dropped:
-        (INBOX / name).unlink()
-    loaded = query("select count(*) as n from raw.release_figures where source_file in (select unnest(?))", [dropped])
-    quarantined = query("select count(*) as n from raw.rejected_files").iloc[0].n
-    if loaded.iloc[0].n or quarantined:  # the next build removes what came from the files that are gone
-        assert cli.main(["build"]) == 0
-    assert marts_fingerprint() == built
-
-
-def test_every_supported_format_becomes_a_validated_release(clean_inbox):
-    expected = {}
-    for name, file_format in GOOD_FILES.items():
-        target = INBOX / Path(name).name
+def drop(inbox: Path, names) -> dict[str, tuple[str, int]]:
+    """Copy fixture files into the inbox: {release id: (file, figures)} of those that read."""
+    releases = {}
+    for name in names:
+        target = inbox / Path(name).name
         shutil.copy(FIXTURES / name, target)
-        (release,) = read_release_file(target, bundled=False)
-        expected[release.release_id] = (file_format, len(release.figures))
-    assert cli.main(["build"]) == 0
+        if name in GOOD_FILES:
+            (release,) = read_release_file(target, bundled=False)
+            releases[release.release_id] = (target.name, len(release.figures))
+    return releases
 
+
+def test_every_supported_format_becomes_a_validated_release(built_copy):
+    releases = drop(built_copy.inbox, GOOD_FILES)
+    result = ingest(list(releases))
+    assert result.success
+
+    staged = built_copy.staging
     loaded = query(
-        "select release_id, any_value(source_format) as source_format, count(*) as figures "
-        "from raw.release_figures where release_id in (select unnest(?)) group by 1",
-        [list(expected)],
+        "select release_id, any_value(source_file) as source_file, any_value(source_format) as source_format, "
+        "count(*) as figures from raw.release_figures where release_id in (select unnest(?)) group by 1",
+        [list(releases)],
+        warehouse=staged,
     )
-    assert {r.release_id: (r.source_format, r.figures) for r in loaded.itertuples()} == expected
+    formats = {Path(name).name: file_format for name, file_format in GOOD_FILES.items()}
+    assert {r.release_id: (r.source_file, r.figures) for r in loaded.itertuples()} == releases
+    assert {r.source_file: r.source_format for r in loaded.itertuples()} == formats
     validations = query(
-        "select release_id, success from staging.stg_validation_results where release_id in (select unnest(?))",
-        [list(expected)],
+        "select release_id, success from raw.validation_results where release_id in (select unnest(?))",
+        [list(releases)],
+        warehouse=staged,
     )
-    assert len(validations) == len(expected) and validations.success.all()
-    traced = (
-        query(
-            "select count(*) as n from core.fct_ict_exports_monthly where release_id in (select unnest(?))",
-            [list(expected)],
-        )
-        .iloc[0]
-        .n
-    )
-    assert traced > 0  # the new releases are the latest publications: their months are the facts
+    assert len(validations) == len(releases) and validations.success.all()
+    # each release's own partition: its Great Expectations check passed, and it was materialized
+    assert {e.partition: e.passed for e in result.get_asset_check_evaluations()} == dict.fromkeys(releases, True)
+    materialized = {
+        m.partition for m in result.get_asset_materialization_events() if m.asset_key.path == ["raw", "release_figures"]
+    }
+    assert materialized == set(releases)
 
 
-def test_bad_or_foreign_files_are_quarantined_by_name_and_change_nothing_else(clean_inbox, built, capsys):
-    growth = query("select * from marts.mart_ict_exports_growth_monthly order by all")
-    for name in BAD_FILES:
-        shutil.copy(FIXTURES / name, INBOX / Path(name).name)
-    assert cli.main(["build"]) == 1
-    err = capsys.readouterr().err
-    summary = err[err.index("quarantined, not in the marts") :]
-    for name, rule in BAD_FILES.items():
-        target = INBOX / Path(name).name
-        assert f"{target.name}: {rule}" in summary, (name, summary)
-        assert target.exists()
-    assert query("select * from marts.mart_ict_exports_growth_monthly order by all").equals(growth)
-    quality = query("select files_rejected, rejected_files from marts.mart_data_quality").iloc[0]
-    assert quality.files_rejected == len(BAD_FILES)
+def test_bad_or_foreign_files_are_quarantined_by_name_and_block_nothing(built_copy):
+    good = drop(built_copy.inbox, ["easydata/trdser_ict_total.json", *BAD_FILES])
+    result = ingest(list(good))
+    assert result.success  # unreadable files are listed, never a failed load
+
+    staged = built_copy.staging
+    rejected = query("select source_file, release_id, rule from raw.rejected_files", warehouse=staged)
+    assert {r.source_file: r.rule for r in rejected.itertuples()} == {Path(n).name: r for n, r in BAD_FILES.items()}
+    assert rejected.release_id.isna().all()  # no release could be read from any of them
+    assert all((built_copy.inbox / Path(name).name).exists() for name in BAD_FILES)  # left where they are
+    loaded = query(
+        "select distinct release_id from raw.release_figures where release_id in (select unnest(?))",
+        [list(good)],
+        warehouse=staged,
+    )
+    assert set(loaded.release_id) == set(good)
 
 
 class _FileServer(http.server.BaseHTTPRequestHandler):
@@ -121,21 +122,23 @@ def sbp_server():
     server.server_close()
 
 
-def test_a_fetched_file_becomes_a_release_dated_by_its_fetch(sbp_server, clean_inbox):
+def test_a_fetched_file_becomes_a_release_dated_by_its_fetch(sbp_server, built_copy):
     target = FetchTarget("ebops_workbook", f"{sbp_server}/ecodata/dt.xls")
-    (first,) = fetch_releases([target], INBOX, backoff_seconds=0.01)
-    (again,) = fetch_releases([target], INBOX, backoff_seconds=0.01)
+    (first,) = fetch_releases([target], built_copy.inbox, backoff_seconds=0.01)
+    (again,) = fetch_releases([target], built_copy.inbox, backoff_seconds=0.01)
     assert (first.status, again.status) == ("downloaded", "unchanged")
-    assert len([p for p in INBOX.iterdir() if p.suffix == ".xls"]) == 1
+    assert len([p for p in built_copy.inbox.iterdir() if p.suffix == ".xls"]) == 1
 
-    assert cli.main(["build"]) == 0
+    (release,) = read_release_file(first.path, bundled=False)
+    assert ingest([release.release_id]).success
     today = datetime.now(UTC).date().isoformat()
     row = query(
         "select distinct release_id, published_on, published_on_source, source_url, source_format "
         "from raw.release_figures where source_file = ?",
         [first.path.name],
+        warehouse=built_copy.staging,
     )
-    assert len(row) == 1
+    assert len(row) == 1 and row.iloc[0].release_id == release.release_id
     assert row.iloc[0].published_on == today and row.iloc[0].published_on_source == "fetched"
     assert row.iloc[0].source_url == f"{sbp_server}/ecodata/dt.xls"
     assert row.iloc[0].source_format == "ebops_workbook"

@@ -10,6 +10,7 @@ import pytest
 from conftest import RECORD, REPO
 
 from benchmarks import generate_record as gen
+from orchestration.lib.hierarchy import load_hierarchy
 from orchestration.lib.record import read_release_file
 
 HIERARCHY = REPO / "dbt_project" / "seeds" / "series_hierarchy.csv"
@@ -26,8 +27,7 @@ def synthetic(rows):
 
 @pytest.fixture(scope="module")
 def hierarchy():
-    with HIERARCHY.open(newline="") as fh:
-        return {r["series_code"]: r for r in csv.DictReader(fh)}
+    return load_hierarchy(HIERARCHY).by_series
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_every_series_code_is_in_the_hierarchy(rows_10x, generated_10x, hierarch
     next_rows = read_rows(generated_10x[1])
     assert {r["series_code"] for r in rows_10x + next_rows} <= set(hierarchy)
     # every EBOPS 9 line is re-printed by every snapshot
-    ebops9 = {code for code, h in hierarchy.items() if h["ebops_code"].split(".")[0] == "9"}
+    ebops9 = {code for code, h in hierarchy.items() if h.ebops_code.split(".")[0] == "9"}
     assert {r["series_code"] for r in next_rows} == ebops9
 
 
@@ -95,7 +95,7 @@ def test_every_value_is_within_its_series_bounds(rows_10x, generated_10x, hierar
         h = hierarchy[r["series_code"]]
         assert r["basis"] == "month"
         value_mn = float(r["value_usd_thousand"]) / 1000
-        low, high = float(h["plausible_min_monthly_usd_mn"]), float(h["plausible_max_monthly_usd_mn"])
+        low, high = h.plausible_min_monthly_usd_mn, h.plausible_max_monthly_usd_mn
         assert low <= value_mn <= high, r
 
 
@@ -105,7 +105,7 @@ def test_children_sum_to_their_parent(rows_10x, hierarchy):
     }
     sums = defaultdict(float)
     for (day, period, code), v in values.items():
-        parent = hierarchy[code]["parent_series_code"]
+        parent = hierarchy[code].parent_series_code
         if parent:
             sums[(day, period, parent)] += v
     assert sums

@@ -2,17 +2,21 @@
 section 3) and a July 2026 edition built from the record's headline printings."""
 
 import csv
+from functools import partial
 from pathlib import Path
 
 import openpyxl
 import pytest
 from conftest import RECORD, REPO
 
-from orchestration.lib.record import ReleaseFileError
-from orchestration.lib.sources.base import BPM6_SUMMARY
-from orchestration.lib.sources.bpm6_summary import column_basis, parse_bpm6_summary, series_of_row
+from orchestration.lib.hierarchy import load_hierarchy
+from orchestration.lib.release import BPM6_SUMMARY, ReleaseFileError
+from orchestration.lib.sources import bpm6_summary
+from orchestration.lib.sources.bpm6_summary import column_basis, series_of_row
 
 FIXTURES = REPO / "tests" / "fixtures" / "sbp"
+HIERARCHY = load_hierarchy(REPO / "dbt_project" / "seeds" / "series_hierarchy.csv")
+parse_bpm6_summary = partial(bpm6_summary.parse_bpm6_summary, hierarchy=HIERARCHY)
 JULY_2020 = FIXTURES / "bpm6_july_2020.xls"
 JULY_2026 = FIXTURES / "bpm6_july_2026.xls"
 HEADLINE_SOURCES = ("BPM6 summary", "ExportsImports-Goods.pdf")
@@ -177,7 +181,7 @@ def test_column_basis_rejects_ranges_with_no_basis(text):
     ],
 )
 def test_rows_kept(label, series):
-    assert series_of_row(label) == series
+    assert series_of_row(label, HIERARCHY) == series
 
 
 # --- editions built here ----------------------------------------------------------------------

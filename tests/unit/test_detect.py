@@ -12,13 +12,15 @@ import pytest
 import xlwt
 from conftest import RECORD, REPO
 
-from orchestration.lib.record import RECORD_COLUMNS, RULES, ReleaseFileError
-from orchestration.lib.sources.base import (
+from orchestration.lib.release import (
     BPM6_SUMMARY,
     EASYDATA_CSV,
     EASYDATA_JSON,
     EBOPS_WORKBOOK,
+    RECORD_COLUMNS,
     RECORD_CSV,
+    RULES,
+    ReleaseFileError,
 )
 from orchestration.lib.sources.detect import OLE2_MAGIC, detect_format, identify_format
 from orchestration.lib.sources.easydata import COLUMNS

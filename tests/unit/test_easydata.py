@@ -10,15 +10,20 @@ import json
 import sys
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
 from conftest import RECORD, REPO
 
-from orchestration.lib.record import ReleaseFileError, estimate_published_on
-from orchestration.lib.sources.base import EASYDATA_CSV, EASYDATA_JSON, series_for_ebops_code
-from orchestration.lib.sources.easydata import COLUMNS, DATASET, MONTH_ABBR, parse_easydata_csv, parse_easydata_json
+from orchestration.lib.hierarchy import load_hierarchy
+from orchestration.lib.release import EASYDATA_CSV, EASYDATA_JSON, ReleaseFileError, estimate_published_on
+from orchestration.lib.sources import easydata
+from orchestration.lib.sources.easydata import COLUMNS, DATASET, MONTH_ABBR
 
+HIERARCHY = load_hierarchy(REPO / "dbt_project" / "seeds" / "series_hierarchy.csv")
+parse_easydata_csv = partial(easydata.parse_easydata_csv, hierarchy=HIERARCHY)
+parse_easydata_json = partial(easydata.parse_easydata_json, hierarchy=HIERARCHY)
 FIXTURES = REPO / "tests" / "fixtures" / "easydata"
 FY26_CSV = FIXTURES / "trdser_fy26.csv"
 ICT_JSON = FIXTURES / "trdser_ict_total.json"
@@ -154,7 +159,7 @@ def test_leading_dots_are_indentation_not_part_of_the_code():
     by_row = {f.source_row: f.series_code for f in parse_easydata_csv(FY26_CSV).figures}
     for row in dotted:
         code = row["Series Display Name"].lstrip(".").split(" ", 1)[0]
-        assert by_row[int(row["_line"])] == series_for_ebops_code(code)
+        assert by_row[int(row["_line"])] == HIERARCHY.series_for_ebops_code(code)
 
 
 def test_the_all_services_line_is_services_total_with_or_without_a_code(tmp_path):

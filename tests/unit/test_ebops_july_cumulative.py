@@ -11,10 +11,11 @@ from decimal import Decimal
 import pytest
 from conftest import RECORD, REPO
 
+from orchestration.lib.hierarchy import load_hierarchy
 from orchestration.lib.sources.ebops_workbook import parse_ebops_workbook, parse_period_header
 
 FIXTURE = REPO / "tests" / "fixtures" / "sbp" / "ebops_jul-aug_fy27.xlsx"
-SEEDS = REPO / "dbt_project" / "seeds" / "series_hierarchy.csv"
+HIERARCHY = load_hierarchy(REPO / "dbt_project" / "seeds" / "series_hierarchy.csv")
 
 
 def generator():
@@ -32,7 +33,7 @@ def generator():
 @pytest.fixture(scope="module")
 def values():
     """{series: {basis: Decimal}} of the fixture's credit figures."""
-    parsed = parse_ebops_workbook(FIXTURE)
+    parsed = parse_ebops_workbook(FIXTURE, HIERARCHY)
     assert parsed.header_periods == [("2026-07", "fytd_Jul"), ("2026-08", "fytd_Jul-Aug")]
     assert parsed.description == "EBOPS workbook, Jul-Aug FY27"
     out = defaultdict(dict)
@@ -64,11 +65,10 @@ def test_july_is_the_records_and_august_the_invented_total(values):
 
 
 def test_every_line_of_august_is_a_non_negative_difference_and_families_add_up(values):
-    with SEEDS.open(newline="") as fh:
-        children = defaultdict(list)
-        for r in csv.DictReader(fh):
-            if r["parent_series_code"] and r["series_code"] in values:
-                children[r["parent_series_code"]].append(r["series_code"])
+    children = defaultdict(list)
+    for line in HIERARCHY.lines:
+        if line.parent_series_code and line.series_code in values:
+            children[line.parent_series_code].append(line.series_code)
     ebops = [s for s in values if s != "services_total"]
     assert all(set(values[s]) == {"fytd_Jul", "fytd_Jul-Aug"} for s in ebops)
     august = {s: values[s]["fytd_Jul-Aug"] - values[s]["fytd_Jul"] for s in ebops}

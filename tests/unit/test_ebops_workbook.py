@@ -5,6 +5,7 @@ never typed in."""
 import csv
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -12,21 +13,17 @@ import pytest
 from conftest import RECORD, REPO
 from python_calamine import CalamineWorkbook
 
-from orchestration.lib.record import ReleaseFileError
-from orchestration.lib.sources.base import EBOPS_WORKBOOK
-from orchestration.lib.sources.ebops_workbook import (
-    cell_number_text,
-    column_letters,
-    label_tokens,
-    parse_ebops_workbook,
-    parse_period_header,
-)
+from orchestration.lib.hierarchy import label_words, load_hierarchy
+from orchestration.lib.release import EBOPS_WORKBOOK, ReleaseFileError
+from orchestration.lib.sources import ebops_workbook
+from orchestration.lib.sources.ebops_workbook import cell_number_text, column_letters, parse_period_header
 
 FIXTURES = REPO / "tests" / "fixtures" / "sbp"
 JUL_MAY_XLS = FIXTURES / "ebops_jul-may_fy26.xls"
 JUL_MAY_XLSX = FIXTURES / "ebops_jul-may_fy26.xlsx"
 JUL_MAR_XLSX = FIXTURES / "ebops_jul-mar_fy26.xlsx"
-SEEDS = REPO / "dbt_project" / "seeds" / "series_hierarchy.csv"
+HIERARCHY = load_hierarchy(REPO / "dbt_project" / "seeds" / "series_hierarchy.csv")
+parse_ebops_workbook = partial(ebops_workbook.parse_ebops_workbook, hierarchy=HIERARCHY)
 
 JUL_MAY_BLOCKS = [
     ("2025-05", "month"),
@@ -48,8 +45,7 @@ JUL_MAR_BLOCKS = [
 
 
 def parents() -> dict[str, str]:
-    with SEEDS.open(newline="") as fh:
-        return {r["series_code"]: r["parent_series_code"] for r in csv.DictReader(fh) if r["parent_series_code"]}
+    return {line.series_code: line.parent_series_code for line in HIERARCHY.lines if line.parent_series_code}
 
 
 def record_printings(blocks, series) -> dict[tuple[str, str, str], str]:
@@ -419,11 +415,11 @@ def test_no_header_row_fails(tmp_path):
     assert raised.value.rule == "header"
 
 
-def test_label_tokens_tell_lines_apart():
-    assert label_tokens("Telecommunication services ") == label_tokens("Telecommunications  services")
-    assert label_tokens("Maintenance & repairs of computer") == label_tokens("maintenance and repair of computers")
-    assert label_tokens("Hardware consultancy services") != label_tokens("Software consultancy services")
-    assert label_tokens("Other Computer services") != label_tokens("Computer services")
+def test_label_words_tell_lines_apart():
+    assert label_words("Telecommunication services ") == label_words("Telecommunications  services")
+    assert label_words("Maintenance & repairs of computer") == label_words("maintenance and repair of computers")
+    assert label_words("Hardware consultancy services") != label_words("Software consultancy services")
+    assert label_words("Other Computer services") != label_words("Computer services")
 
 
 # --- files that are not the workbook ---------------------------------------------------------

@@ -18,16 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from orchestration.lib.fetch import (
-    MANIFEST_HEADERS,
-    FetchError,
-    FetchResult,
-    FetchTarget,
-    fetch_releases,
-    known_sha256s,
-    read_manifest,
-    targets_from_environment,
-)
+from orchestration.lib.fetch import MANIFEST_HEADERS, FetchError, FetchResult, fetch_releases, known_sha256s
+from orchestration.lib.release import read_manifest
+from orchestration.settings import FetchTarget, targets_from_environment
 
 # An old-style .xls starts with the OLE2 signature; the rest is arbitrary binary, CR/LF included,
 # so any newline or encoding translation on the way to disk would show.

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from orchestration.lib.figures import Basis, parse_basis, parse_value, printed_precision
@@ -61,3 +63,39 @@ def test_values_parse(text, value):
 @pytest.mark.parametrize("text", ["", "20mn", "1,200", "nan", "inf"])
 def test_non_numbers_do_not_parse(text):
     assert parse_value(text) is None
+
+
+def test_agreeing_within_rounding_is_half_the_rounding_units_plus_the_var_allowance():
+    import yaml
+    from conftest import REPO
+
+    from orchestration.lib.figures import agree_within_rounding, rounding_allowance
+
+    project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())
+    assert rounding_allowance() == float(project["vars"]["rounding_allowance_usd_thousand"]) == 1e-6
+    # $214m (to a million) and $214.4m (to a hundred thousand): 400 <= (1000 + 100) / 2
+    assert agree_within_rounding(214_000, 214_400, 1000, 100)
+    assert not agree_within_rounding(214_000, 214_600, 1000, 100)
+    # exactly half the units apart agrees, whatever the float noise; a thousand dollars more does not
+    assert agree_within_rounding(186_601.5, 186_601.6, 0.1, 0.1)
+    # ($10bn to a hundred dollars: the doubles differ by 0.10000000149, which an allowance of 1e-9 fails)
+    assert agree_within_rounding(10_000_000.2, 10_000_000.3, 0.1, 0.1)
+    assert not agree_within_rounding(186_601.5, 186_601.601, 0.1, 0.1)
+    # b taken as exact (precision_b 0): $1.5bn printed for a precise $1,523m is that figure rounded
+    assert agree_within_rounding(1_500_000, 1_523_000, 100_000)
+    assert not agree_within_rounding(1_500_000, 1_551_000, 100_000)
+
+
+def test_the_sql_and_the_python_rule_read_the_same_var():
+    from conftest import REPO
+
+    macro = (REPO / "dbt_project" / "macros" / "agree_within_rounding.sql").read_text()
+    assert "var('rounding_allowance_usd_thousand')" in macro
+    # every comparison within rounding in the models, tests and macros goes through the macro
+    paths = [p for folder in ("models", "macros", "tests") for p in (REPO / "dbt_project" / folder).rglob("*.sql")]
+    assert len(paths) > 20
+    for path in paths:
+        if path.name != "agree_within_rounding.sql":
+            text = path.read_text()
+            assert not re.search(r"precision_usd_thousand\s*\)?\s*/\s*2", text), path
+            assert not re.search(r"\b1e-\d", text), path

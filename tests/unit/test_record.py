@@ -4,14 +4,13 @@ from datetime import date
 import pytest
 from conftest import RECORD
 
-from orchestration.lib.record import (
+from orchestration.lib.record import discover_releases, read_release_file
+from orchestration.lib.release import (
     PUBLICATION_LAG_DAYS,
     RECORD_COLUMNS,
     ReleaseFileError,
-    discover_releases,
     estimate_published_on,
     period_end,
-    read_release_file,
     release_id_for,
 )
 

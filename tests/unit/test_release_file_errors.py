@@ -9,13 +9,8 @@ import openpyxl
 import pytest
 from conftest import RECORD, REPO
 
-from orchestration.lib.record import (
-    MAX_RELEASE_FILE_BYTES,
-    RECORD_COLUMNS,
-    RULES,
-    ReleaseFileError,
-    read_release_file,
-)
+from orchestration.lib.record import MAX_RELEASE_FILE_BYTES, read_release_file
+from orchestration.lib.release import RECORD_COLUMNS, RULES, ReleaseFileError
 from orchestration.lib.sources.detect import detect_format, identify_format
 from orchestration.lib.sources.easydata import COLUMNS as EASYDATA_COLUMNS
 

@@ -1,5 +1,7 @@
--- The calendar and Pakistan's fiscal year, in exactly one place: FY runs July to June and is
--- named by the year it ends in (FY24 = July 2023 to June 2024); July is fiscal month 1.
+-- The calendar and Pakistan's fiscal year, for every model: FY runs July to June and is named
+-- by the year it ends in (FY24 = July 2023 to June 2024); July is fiscal month 1. The start month
+-- is the var fiscal_year_start_month (dbt_project.yml), which orchestration/lib/fiscal.py reads
+-- for the Python with these same formulas (tests/e2e/test_one_home.py compares them).
 -- The spine covers whole fiscal years around every period in the data.
 {% set fy_start = var('fiscal_year_start_month') %}
 with bounds as (

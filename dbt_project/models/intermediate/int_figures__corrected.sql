@@ -1,5 +1,9 @@
 -- Figures with the errata applied: `exclude` marks a figure out of the facts, `swap` books it
 -- under the series it belongs to. Every figure stays here, so errata can be counted.
+-- The one errata match of the warehouse: every model and test reads erratum_id, erratum_action
+-- and corrected_series_code from here. An erratum names its figure by publisher, page, period,
+-- series and basis as printed and the value as printed (text): the key ERRATUM_KEY of
+-- orchestration/lib/errata.py, the Python matcher (tests/e2e/test_one_home.py compares both).
 with figures as (
     select * from {{ ref('stg_release_figures') }}
 ),

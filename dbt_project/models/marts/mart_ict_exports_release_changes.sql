@@ -30,8 +30,8 @@ select
     {{ pct_change('f.value_usd_thousand', 'k.value_usd_thousand') }} as change_pct,
     case
         when k.figure_id is null then 'new'
-        when abs(f.value_usd_thousand - k.value_usd_thousand)
-             <= (f.precision_usd_thousand + k.precision_usd_thousand) / 2 + 1e-6 then 'confirmed'
+        when {{ agree_within_rounding('f.value_usd_thousand', 'k.value_usd_thousand',
+                                      'f.precision_usd_thousand', 'k.precision_usd_thousand') }} then 'confirmed'
         else 'revised'
     end as change_kind,
     f.source_url

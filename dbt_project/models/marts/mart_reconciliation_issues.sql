@@ -36,7 +36,8 @@ sbp_vs_pbs as (
         on s.series_code = p.series_code and s.period_month = p.period_month and s.basis = p.basis
         and p.vintage >= s.known_from
     where p.publisher = 'PBS' and p.value_origin = 'reported'
-      and abs(p.value_usd_thousand - s.value_usd_thousand) > (p.precision_usd_thousand + s.precision_usd_thousand) / 2 + 1e-6
+      and not {{ agree_within_rounding('p.value_usd_thousand', 's.value_usd_thousand',
+                                       'p.precision_usd_thousand', 's.precision_usd_thousand') }}
 )
 select * from children_sum
 union all select * from months_vs_cumulative

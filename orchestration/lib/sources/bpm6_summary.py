@@ -38,23 +38,17 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.lib.figures import MONTH_ABBR, parse_basis
-from orchestration.lib.record import ReleaseFileError
-from orchestration.lib.sources.base import (
-    BPM6_SUMMARY,
-    ParsedSource,
-    millions_to_thousands,
-    normalise_label,
-    series_label,
-)
+from orchestration.lib.fiscal import fiscal_calendar
+from orchestration.lib.hierarchy import Hierarchy
+from orchestration.lib.release import BPM6_SUMMARY, ReleaseFileError
+from orchestration.lib.sources.base import ParsedSource, millions_to_thousands, normalise_label
 from orchestration.lib.sources.ebops_workbook import (
     MARKS,
     cell,
     figures_by_row,
     fiscal_month_period,
-    fiscal_year,
-    fytd_basis,
+    full_year,
     is_blank,
-    label_tokens,
     month_number,
     read_sheet,
 )
@@ -127,8 +121,9 @@ def column_basis(range_text: str) -> tuple[int, str]:
     first, last = month_number(match.group(1)), month_number(match.group(2)) if match.group(2) else None
     if last is None:
         return first, "month"
-    if first == 7:
-        basis = fytd_basis(last)  # Jul-Sep included: see the module docstring
+    fiscal = fiscal_calendar()
+    if first == fiscal.start_month:
+        basis = fiscal.fytd_basis(last)  # Jul-Sep included: see the module docstring
     else:
         basis = f"quarter_{MONTH_ABBR[first - 1]}-{MONTH_ABBR[last - 1]}"
     if last == first or parse_basis(basis) is None:
@@ -162,7 +157,7 @@ def _period(path: Path, range_index: int, ranges: dict[int, str], column: int, f
         last_month, basis = column_basis(ranges[max(spanning)])
     except ValueError as exc:
         raise ReleaseFileError(path, range_index + 1, "header", f"column {column + 1}: {exc}") from exc
-    return fiscal_month_period(last_month, fiscal_year(_FISCAL_YEAR.match(fy_text).group(1))), basis
+    return fiscal_month_period(last_month, full_year(_FISCAL_YEAR.match(fy_text).group(1))), basis
 
 
 def _note(path: Path, items_index: int | None, marks: dict[int, str], column: int) -> str:
@@ -175,18 +170,20 @@ def _note(path: Path, items_index: int | None, marks: dict[int, str], column: in
     return MARKS[match.group(1).upper()]
 
 
-def series_of_row(label: Any) -> str | None:
+def series_of_row(label: Any, hierarchy: Hierarchy) -> str | None:
     """services_total for "Exports of Services", ict_total for the EBOPS 9 line (with or
-    without its code "9."), None for every other row."""
+    without its code "9.", worded as the hierarchy's label), None for every other row."""
     text = re.sub(r"^9\.?\s+", "", normalise_label(label))
     if text.casefold() == SERVICES_EXPORTS_LABEL:
         return "services_total"
-    if text and label_tokens(text) == label_tokens(series_label("ict_total")):
+    if text and hierarchy.reads_as(text, "ict_total"):
         return "ict_total"
     return None
 
 
-def row_figures(path: Path, rows: list[list[Any]], fiscal_year_index: int, columns: list[PeriodColumn]):
+def row_figures(
+    path: Path, rows: list[list[Any]], fiscal_year_index: int, columns: list[PeriodColumn], hierarchy: Hierarchy
+):
     """One SourceFigure per non-empty cell of the services and ICT rows, scaled to thousands."""
     return figures_by_row(
         path,
@@ -194,7 +191,7 @@ def row_figures(path: Path, rows: list[list[Any]], fiscal_year_index: int, colum
         rows,
         fiscal_year_index + 1,
         columns,
-        lambda _row, label: series_of_row(label),
+        lambda _row, label: series_of_row(label, hierarchy),
         millions_to_thousands,
     )
 
@@ -208,13 +205,13 @@ def edition(rows: list[list[Any]], before: int) -> str:
     return ""
 
 
-def parse_bpm6_summary(path: Path) -> ParsedSource:
+def parse_bpm6_summary(path: Path, hierarchy: Hierarchy) -> ParsedSource:
     """Read SBP's summary balance of payments (.xls or .xlsx): exports of services and the
     EBOPS 9 (ICT) line, US$ million scaled to thousand, for every period column."""
     path = Path(path)
     rows = read_sheet(path, BPM6_SHEET)
     fiscal_year_index, columns = parse_columns(path, rows)
-    figures = list(row_figures(path, rows, fiscal_year_index, columns))
+    figures = list(row_figures(path, rows, fiscal_year_index, columns, hierarchy))
     name = edition(rows, fiscal_year_index)
     return ParsedSource(
         format=BPM6_SUMMARY,

@@ -5,7 +5,7 @@ a workbook saved as .csv), so the name is no evidence.
 
 `identify_format` returns the format or raises ReleaseFileError saying, in words a person
 understands, why the file is none of them (rules "empty", "encoding", "delimiter", "header",
-"json", "workbook", "sheet", "format": record.RULES). `detect_format` is the
+"json", "workbook", "sheet", "format": release.RULES). `detect_format` is the
 same judgement that never raises: an unreadable, empty or unknown file is None.
 
 Workbooks are opened with calamine in a child process. Calamine is Rust: on a corrupt or
@@ -28,15 +28,19 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from orchestration.lib.record import RECORD_COLUMNS, UTF8_BOM, ReleaseFileError, columns_difference, decode_utf8
-from orchestration.lib.sources.base import (
+from orchestration.lib.release import (
     BPM6_SUMMARY,
     EASYDATA_CSV,
     EASYDATA_JSON,
     EBOPS_WORKBOOK,
+    RECORD_COLUMNS,
     RECORD_CSV,
-    normalise_label,
+    UTF8_BOM,
+    ReleaseFileError,
+    columns_difference,
+    decode_utf8,
 )
+from orchestration.lib.sources.base import normalise_label
 from orchestration.lib.sources.easydata import COLUMNS as EASYDATA_COLUMNS
 from orchestration.lib.sources.easydata import is_easydata_columns
 
@@ -91,7 +95,7 @@ except BaseException as exc:
 
 
 def detect_format(path: Path) -> str | None:
-    """One of base.FORMATS, or None for a file of no known format (or no readable file)."""
+    """One of release.FORMATS, or None for a file of no known format (or no readable file)."""
     try:
         return identify_format(path)
     except (ReleaseFileError, OSError, ValueError, RecursionError, csv.Error):
@@ -99,7 +103,7 @@ def detect_format(path: Path) -> str | None:
 
 
 def identify_format(path: Path) -> str:
-    """One of base.FORMATS; raises ReleaseFileError with the rule (record.RULES) that says why the
+    """One of release.FORMATS; raises ReleaseFileError with the rule (release.RULES) that says why the
     file is none of them, and OSError when the file cannot be read at all."""
     path = Path(path)
     with path.open("rb") as fh:

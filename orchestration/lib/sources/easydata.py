@@ -26,20 +26,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from pathlib import Path
 
-from orchestration.lib.record import ReleaseFileError, decode_utf8
-from orchestration.lib.sources.base import (
-    EASYDATA_CSV,
-    EASYDATA_JSON,
-    ParsedSource,
-    SourceFigure,
-    millions_to_thousands,
-    normalise_label,
-    series_for_ebops_code,
-)
-from orchestration.settings import get_settings
+from orchestration.lib.fiscal import MONTH_ABBR  # English, fixed (calendar's follow the locale)
+from orchestration.lib.hierarchy import Hierarchy, label_words
+from orchestration.lib.release import EASYDATA_CSV, EASYDATA_JSON, ReleaseFileError, decode_utf8
+from orchestration.lib.sources.base import ParsedSource, SourceFigure, millions_to_thousands, normalise_label
 
 DATASET = "TS_GP_BOP_TRDSER_M"
 
@@ -59,15 +51,11 @@ SERVICES_TOTAL = "services_total"
 _THOUSAND_USD = "thousand usd"
 _MILLION_USD = "million usd"
 
-# English month abbreviations, fixed: calendar.month_abbr follows the process's locale.
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {name.lower(): number for number, name in enumerate(MONTH_ABBR, start=1)}
 _DATE = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
 # "......9.2.2 Software consultancy services-Cr": dots (already stripped), optional code, label, side.
 # The code is numeric, or "S", the seed's code for the all-services line.
 _DISPLAY_NAME = re.compile(r"^(?:(?P<code>\d+(?:\.\d+)*|S)\.?\s+)?(?P<label>.*?)\s*-\s*(?P<side>Cr|Dr)$", re.IGNORECASE)
-# Words that say nothing about which line a label names, when labels are compared.
-_FILLER_WORDS = {"and", "of", "the", "for"}
 
 
 @dataclass(frozen=True)
@@ -84,18 +72,19 @@ def is_easydata_columns(columns: Sequence[object]) -> bool:
     return set(COLUMNS) <= set(names)
 
 
-def parse_easydata_csv(path: Path) -> ParsedSource:
-    """Read an EasyData CSV download of TS_GP_BOP_TRDSER_M into export figures."""
+def parse_easydata_csv(path: Path, hierarchy: Hierarchy) -> ParsedSource:
+    """Read an EasyData CSV download of TS_GP_BOP_TRDSER_M into export figures, its lines
+    mapped through the series hierarchy."""
     records = _csv_records(path, _read_text(path))
     first = next(records, None)
     if first is None:
         raise ReleaseFileError(path, None, "content", "the file is empty")
     columns = _check_header(path, first[1])
     rows = (_shaped_row(path, line, columns, cells) for line, cells in records if any(c.strip() for c in cells))
-    return _parse_rows(path, EASYDATA_CSV, rows)
+    return _parse_rows(path, EASYDATA_CSV, rows, hierarchy)
 
 
-def parse_easydata_json(path: Path) -> ParsedSource:
+def parse_easydata_json(path: Path, hierarchy: Hierarchy) -> ParsedSource:
     """Read the JSON the EasyData API returns (`{"columns": [...], "rows": [[...]]}`)."""
     text = _read_text(path)
     try:
@@ -110,7 +99,7 @@ def parse_easydata_json(path: Path) -> ParsedSource:
     ):
         raise ReleaseFileError(path, None, "json", 'expected an object with a "columns" list and a "rows" list')
     columns = _check_header(path, body["columns"])
-    return _parse_rows(path, EASYDATA_JSON, _json_rows(path, body["rows"], columns))
+    return _parse_rows(path, EASYDATA_JSON, _json_rows(path, body["rows"], columns), hierarchy)
 
 
 # --- reading the two containers into rows -------------------------------------------------
@@ -159,7 +148,7 @@ def _shaped_row(path: Path, number: int, columns: list[str], cells: list[str]) -
 # --- the rules, shared by CSV and JSON ----------------------------------------------------
 
 
-def _parse_rows(path: Path, fmt: str, rows: Iterable[_Row]) -> ParsedSource:
+def _parse_rows(path: Path, fmt: str, rows: Iterable[_Row], hierarchy: Hierarchy) -> ParsedSource:
     figures: dict[tuple[str, str], SourceFigure] = {}
     periods: set[str] = set()
     for row in rows:
@@ -167,7 +156,7 @@ def _parse_rows(path: Path, fmt: str, rows: Iterable[_Row]) -> ParsedSource:
         period = _period(path, row)
         if row.fields[VALUE]:
             periods.add(period)
-        figure = _figure(path, row, period)
+        figure = _figure(path, row, period, hierarchy)
         if figure is not None:
             _add_figure(path, figures, figure)
     if not periods:
@@ -209,9 +198,9 @@ def _period(path: Path, row: _Row) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _figure(path: Path, row: _Row, period: str) -> SourceFigure | None:
+def _figure(path: Path, row: _Row, period: str, hierarchy: Hierarchy) -> SourceFigure | None:
     """The export figure a row holds, or None for a debit, a line outside EBOPS 9, an empty value."""
-    series = _series(path, row)
+    series = _series(path, row, hierarchy)
     if series is None or not row.fields[VALUE]:
         return None
     return SourceFigure(
@@ -224,62 +213,38 @@ def _figure(path: Path, row: _Row, period: str) -> SourceFigure | None:
     )
 
 
-def _series(path: Path, row: _Row) -> str | None:
+def _series(path: Path, row: _Row, hierarchy: Hierarchy) -> str | None:
     """The series a credit line maps to; None for debits and lines outside the hierarchy."""
     name = normalise_label(row.fields[DISPLAY_NAME]).lstrip(".").strip()
     match = _DISPLAY_NAME.match(name)
     if match is None or match.group("side").lower() != "cr":
         return None
     code, label = match.group("code"), match.group("label")
-    mapped = series_for_ebops_code(code) if code else None
-    if _words(label) == {"service"}:  # the all-services line, "Services-Cr" with or without a code
+    mapped = hierarchy.series_for_ebops_code(code) if code else None
+    if label_words(label) == {"service"}:  # the all-services line, "Services-Cr" with or without a code
         if mapped not in (None, SERVICES_TOTAL):
             raise ReleaseFileError(path, row.number, "label", f"{name!r}: code {code} is not the all-services line")
         return SERVICES_TOTAL
     if mapped is None:
         return None
-    _check_label(path, row, name, mapped, label)
+    _check_label(path, row, name, mapped, label, hierarchy)
     return mapped
 
 
-def _check_label(path: Path, row: _Row, name: str, series: str, label: str) -> None:
+def _check_label(path: Path, row: _Row, name: str, series: str, label: str, hierarchy: Hierarchy) -> None:
     """Reject a code whose label names another line (e.g. 9.2.1 printed with 9.2.2's label).
 
     SBP's spelling varies ("computer, and" vs "Computer and"), so labels are compared by
-    their words: the label must share words with its own line and fit no other line better.
+    their words (hierarchy.label_words): the label must share words with its own line and fit
+    no other line better.
     """
-    words = _words(label)
-    labels = _line_labels(str(get_settings().seeds_dir))
-    own = _similarity(words, _words(labels[series]))
-    best_other, best_score = None, 0.0
-    for other, other_label in labels.items():
-        if other == series:
-            continue
-        score = _similarity(words, _words(other_label))
-        if score > best_score:
-            best_other, best_score = other, score
+    own = hierarchy.similarity(label, series)
+    best_other, best_score = hierarchy.closest_other(label, series)
     if own == 0 or best_score > own:
-        better = f"; it reads like {best_other} ({labels[best_other]!r})" if best_other else ""
+        better = f"; it reads like {best_other} ({hierarchy.label(best_other)!r})" if best_other else ""
         raise ReleaseFileError(
-            path, row.number, "label", f"{name!r}: the code maps to {series} ({labels[series]!r}){better}"
+            path, row.number, "label", f"{name!r}: the code maps to {series} ({hierarchy.label(series)!r}){better}"
         )
-
-
-@cache
-def _line_labels(seeds_dir: str) -> dict[str, str]:
-    """series_code -> label of every line of the hierarchy seed, to compare printed labels with."""
-    with (Path(seeds_dir) / "series_hierarchy.csv").open(newline="") as fh:
-        return {r["series_code"]: r["label"] for r in csv.DictReader(fh)}
-
-
-def _words(label: str) -> set[str]:
-    """Lower-case words without plural s or filler: 'Telecommunications services' -> {telecommunication, service}."""
-    words = re.findall(r"[a-z0-9]+", normalise_label(label).lower())
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in _FILLER_WORDS}
-
-
-def _similarity(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
 
 
 def _value_in_thousands(path: Path, row: _Row) -> str:

@@ -9,12 +9,15 @@ Nothing is found by position: the sheet by its normalised name, the header row b
 content, every EBOPS line by its code and label, because SBP adds and removes lines
 between editions (9.2.5 Freelance was added) and so moves every row below them.
 
-The workbook helpers here (opening a sheet, reading a number, comparing labels, fiscal
-months) are shared with the BPM6 summary parser (bpm6_summary.py).
+The workbook helpers here (opening a sheet, reading a number, a month's name) are shared
+with the BPM6 summary parser (bpm6_summary.py); labels are compared with the hierarchy's
+through hierarchy.label_words; fiscal years and their months are read with the fiscal calendar
+(orchestration/lib/fiscal.py, the rule of core.dim_month).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -27,15 +30,10 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from orchestration.lib.figures import MONTH_ABBR, parse_basis
-from orchestration.lib.record import ReleaseFileError
-from orchestration.lib.sources.base import (
-    EBOPS_WORKBOOK,
-    ParsedSource,
-    SourceFigure,
-    normalise_label,
-    series_for_ebops_code,
-    series_label,
-)
+from orchestration.lib.fiscal import fiscal_calendar
+from orchestration.lib.hierarchy import Hierarchy
+from orchestration.lib.release import EBOPS_WORKBOOK, ReleaseFileError
+from orchestration.lib.sources.base import ParsedSource, SourceFigure, normalise_label
 
 EBOPS_SHEET = "EBOPS "
 HEADER_LABEL = "trade in services"
@@ -53,10 +51,7 @@ EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Lotus's phantom 
 _MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _MARK = r"(?:\s*\(\s*([RP])\s*\))?"
 _MONTH_HEADER = re.compile(rf"^{_MONTH}\s*[-/ ]\s*'?(\d{{2}}|\d{{4}}){_MARK}$", re.IGNORECASE)
-_FYTD_HEADER = re.compile(rf"^Jul[a-z]*(?:\s*-\s*{_MONTH})?\s*,?\s*FY\s*'?(\d{{2}}|\d{{4}}){_MARK}$", re.IGNORECASE)
 _CODE_LABEL = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*(.*)$")
-_STOPWORDS = {"and", "of", "the"}
-_SPELLINGS = {"center": "centre"}
 
 
 # --- helpers shared with bpm6_summary.py -------------------------------------------------
@@ -133,49 +128,34 @@ def cell_number_text(value: Any) -> str | None:
     return plain
 
 
-def label_tokens(text: str) -> frozenset[str]:
-    """The words of a label, for comparing SBP's wordings with the hierarchy's: case, spacing,
-    punctuation, '&'/'and', plural 's' and 'center'/'centre' do not count, so
-    'Telecommunication services' matches 'Telecommunications services' but
-    'Hardware consultancy services' does not match 'Software consultancy services'."""
-    words = re.sub(r"[^a-z0-9]+", " ", normalise_label(text).casefold().replace("&", " and ")).split()
-    tokens = set()
-    for word in words:
-        if word in _STOPWORDS:
-            continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        tokens.add(_SPELLINGS.get(word, word))
-    return frozenset(tokens)
-
-
 def month_number(name: str) -> int:
     return MONTH_ABBR.index(name[:3].capitalize()) + 1
 
 
-def fiscal_year(text: str) -> int:
-    """'26' or '2026' -> 2026 (SBP's series start in the 2000s)."""
+def full_year(text: str) -> int:
+    """'26' or '2026' -> 2026, a calendar year or a fiscal year's number (SBP's series start in
+    the 2000s; a fiscal year is numbered by the year it ends in: FY26 is 2026)."""
     return int(text) if len(text) == 4 else 2000 + int(text)
 
 
-def fiscal_month_period(month: int, fiscal_year_ending: int) -> str:
-    """A calendar month of a fiscal year, as 'YYYY-MM'. Pakistan's fiscal year runs July to
-    June, so FY26 holds Jul-Dec 2025 and Jan-Jun 2026."""
-    year = fiscal_year_ending if month <= 6 else fiscal_year_ending - 1
-    return f"{year:04d}-{month:02d}"
+def fiscal_month_period(month: int, fiscal_year: int) -> str:
+    """A calendar month of a fiscal year, as 'YYYY-MM': FY26 holds Jul-Dec 2025 and Jan-Jun
+    2026 (the fiscal calendar, fiscal.py)."""
+    day = fiscal_calendar().month_of(fiscal_year, month)
+    return f"{day.year:04d}-{day.month:02d}"
 
 
-def fytd_basis(last_month: int) -> str:
-    """'fytd_Jul-<Mon>' for July to that month; 'fytd_Jul' for July alone."""
-    return "fytd_Jul" if last_month == 7 else f"fytd_Jul-{MONTH_ABBR[last_month - 1]}"
+def period_date(period: str) -> date:
+    """'2026-05' -> 2026-05-01."""
+    return date(int(period[:4]), int(period[5:]), 1)
 
 
-def fiscal_label(period: str, basis: str) -> str:
-    """('2026-05', 'fytd_Jul-May') -> 'Jul-May FY26', for descriptions."""
-    year, month = int(period[:4]), int(period[5:])
-    ending = year if month <= 6 else year + 1
-    span = "Jul" if basis == "fytd_Jul" else basis.removeprefix("fytd_")
-    return f"{span} FY{ending % 100:02d}"
+@functools.cache
+def _fytd_header(first_month_abbr: str) -> re.Pattern[str]:
+    """'Jul-May, FY26 (P)', 'Jul, FY26': the fiscal year's first month, to a month or alone."""
+    return re.compile(
+        rf"^{first_month_abbr}[a-z]*(?:\s*-\s*{_MONTH})?\s*,?\s*FY\s*'?(\d{{2}}|\d{{4}}){_MARK}$", re.IGNORECASE
+    )
 
 
 # --- the EBOPS workbook ------------------------------------------------------------------
@@ -202,14 +182,15 @@ def parse_period_header(value: Any) -> tuple[str, str, str]:
     text = normalise_label(value)
     if match := _MONTH_HEADER.match(text):
         month, year, mark = match.groups()
-        return f"{fiscal_year(year):04d}-{month_number(month):02d}", "month", MARKS.get((mark or "").upper(), "")
-    if match := _FYTD_HEADER.match(text):
+        return f"{full_year(year):04d}-{month_number(month):02d}", "month", MARKS.get((mark or "").upper(), "")
+    fiscal = fiscal_calendar()
+    if match := _fytd_header(fiscal.first_month_abbr).match(text):
         last, year, mark = match.groups()
-        last_month = month_number(last) if last else 7
-        basis = fytd_basis(last_month)
+        last_month = month_number(last) if last else fiscal.start_month
+        basis = fiscal.fytd_basis(last_month)
         if parse_basis(basis) is None:
             raise ValueError(f"{text!r} is not a fiscal-year-to-date range")
-        return fiscal_month_period(last_month, fiscal_year(year)), basis, MARKS.get((mark or "").upper(), "")
+        return fiscal_month_period(last_month, full_year(year)), basis, MARKS.get((mark or "").upper(), "")
     raise ValueError(f"{text!r} is not a month ('Apr-26 (R)'), a fiscal year to date ('Jul-May, FY26') or a date")
 
 
@@ -255,10 +236,10 @@ def parse_header(path: Path, rows: list[list[Any]], header_index: int) -> list[P
     return blocks
 
 
-def series_of_row(path: Path, row_number: int, label: Any) -> str | None:
+def series_of_row(path: Path, row_number: int, label: Any, hierarchy: Hierarchy) -> str | None:
     """The series a column-A label is a line of: 'services_total' for "Services", an EBOPS 9
     series for its code, None for every other line. Raises rule "label" when the code is an
-    EBOPS 9 line but the words name another one."""
+    EBOPS 9 line but the words name another one (hierarchy.label_words)."""
     text = normalise_label(label)
     if text.casefold() == SERVICES_LABEL:
         return "services_total"
@@ -266,11 +247,11 @@ def series_of_row(path: Path, row_number: int, label: Any) -> str | None:
     if not match:
         return None
     code, words = match.groups()
-    series = series_for_ebops_code(code)
+    series = hierarchy.series_for_ebops_code(code)
     if series is None or series == "services_total":
         return None
-    expected = series_label(series)
-    if label_tokens(words) != label_tokens(expected):
+    expected = hierarchy.label(series)
+    if not hierarchy.reads_as(words, series):
         raise ReleaseFileError(
             path, row_number, "label", f"code {code} is {expected!r} in the EBOPS hierarchy, but the row reads {text!r}"
         )
@@ -310,7 +291,9 @@ def figures_by_row(
                 yield SourceFigure(column.period, series, to_thousands(value), column.basis, column.note, row_number)
 
 
-def credit_figures(path: Path, rows: list[list[Any]], header_index: int, blocks: list[PeriodBlock]):
+def credit_figures(
+    path: Path, rows: list[list[Any]], header_index: int, blocks: list[PeriodBlock], hierarchy: Hierarchy
+):
     """One SourceFigure per non-empty credit cell of every Services and EBOPS 9 row."""
     return figures_by_row(
         path,
@@ -318,7 +301,7 @@ def credit_figures(path: Path, rows: list[list[Any]], header_index: int, blocks:
         rows,
         header_index + 1,
         blocks,
-        lambda row_number, label: series_of_row(path, row_number, label),
+        lambda row_number, label: series_of_row(path, row_number, label, hierarchy),
     )
 
 
@@ -327,19 +310,20 @@ def describe(blocks: list[PeriodBlock]) -> str:
     cumulative = [b for b in blocks if b.basis.startswith("fytd")]
     if cumulative:
         latest = max(cumulative, key=lambda b: b.period)
-        return f"EBOPS workbook, {fiscal_label(latest.period, latest.basis)}"
+        return f"EBOPS workbook, {fiscal_calendar().fytd_label(period_date(latest.period), latest.basis)}"
     latest_month = max(b.period for b in blocks)
     return f"EBOPS workbook, {MONTH_ABBR[int(latest_month[5:]) - 1]}-{latest_month[2:4]}"
 
 
-def parse_ebops_workbook(path: Path) -> ParsedSource:
+def parse_ebops_workbook(path: Path, hierarchy: Hierarchy) -> ParsedSource:
     """Read SBP's EBOPS workbook (.xls or .xlsx): the credit (export) figures of "Services"
-    and every EBOPS 9 line, thousand US$, for each period block of the header."""
+    and every EBOPS 9 line (mapped through the series hierarchy), thousand US$, for each
+    period block of the header."""
     path = Path(path)
     rows = read_sheet(path, EBOPS_SHEET)
     header_index = find_header_row(path, rows)
     blocks = parse_header(path, rows, header_index)
-    figures = list(credit_figures(path, rows, header_index, blocks))
+    figures = list(credit_figures(path, rows, header_index, blocks, hierarchy))
     return ParsedSource(
         format=EBOPS_WORKBOOK,
         figures=figures,

@@ -1,7 +1,7 @@
 """Shared by the end-to-end tests: reading a warehouse (the one the environment names now: the
 session's, or a test's own copy; see tests/conftest.py) and the ingest alone."""
 
-from conftest import marts_fingerprint, query
+from states import marts_fingerprint, query
 
 __all__ = ["ingest", "marts_fingerprint", "query"]
 

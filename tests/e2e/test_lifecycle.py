@@ -1,90 +1,43 @@
 """Releases in, releases out, through real `itx build` processes, in a warehouse whose paths have
-spaces, hyphens and non-ASCII letters (tests/conftest.py): a new release reaches the marts and
-the brief, a bad file is quarantined and never blocks the others, a removed file's release
-leaves raw, the marts and the brief in the same build, a reader never blocks a build, one
-release re-run from the UI is validated again and published by the next build, a second build
-waits and then says who holds the warehouse, and a build killed (kill -9 or SIGTERM) in the
-middle of the load or of dbt leaves the published warehouse as it was, blocks nothing, and the
-next build repairs to exactly a clean build's state.
+spaces, hyphens and non-ASCII letters: a new release reaches the marts and the brief, a bad file
+is quarantined and never blocks the others, a removed file's release leaves raw, the marts and
+the brief in the same build, a reader never blocks a build, one release re-run from the UI is
+validated again and published by the next build, a second build waits and then says who holds
+the warehouse, and a build killed (kill -9 or SIGTERM) in the middle of the load or of dbt leaves
+the published warehouse as it was, blocks nothing, and the next build repairs to exactly a clean
+build's state.
 
-No test builds from an empty warehouse: each starts from a copy of the session's built one or of
-`built_with_workbook` (tests/conftest.py: the built warehouse after a re-run from the UI, with
-SBP's Jul-Aug FY27 workbook dropped into its inbox, and one `itx build` process), which is also
-the clean build a repaired one must equal."""
+No test builds from an empty warehouse: the processes start from copies of the session's built
+one, and the states they leave are made once per session, in the background (tests/states.py:
+build_workbook, quarantine, kill_and_repair); the tests here check what they left."""
 
-import hashlib
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
 import pytest
-from conftest import REPO, RERUN, WORKBOOK, ItxState, drop_workbook
+from conftest import REPO, RERUN, WORKBOOK
 
 pytestmark = pytest.mark.e2e
 
-ITX = str(Path(sys.executable).with_name("itx"))
-MARTS = ("mart_ict_exports_growth_monthly", "mart_ict_exports_fiscal_year")
 
-
-class State(ItxState):
-    """A warehouse and its files, worked on by `itx build` processes."""
-
-    def build(self, *args, timeout=600) -> subprocess.CompletedProcess:
-        return self.itx("build", *args, timeout=timeout)
-
-    def start_build(self, log: Path) -> subprocess.Popen:
-        fh = log.open("w")
-        # --verbose: the test waits for Dagster's step events in the log to kill the build mid-phase;
-        # a session of its own: kill_9 kills the build with the processes it started (dbt)
-        return subprocess.Popen(
-            [ITX, "build", "--verbose"],
-            env=self.env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            start_new_session=True,
-        )
-
-    def query(self, sql):
-        conn = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for mart in MARTS:
-            digest.update(repr(self.query(f"select * from marts.{mart} order by all")).encode())
-        digest.update(
-            repr(self.query("select release_id, count(*) from raw.release_figures group by 1 order by 1")).encode()
-        )
-        return digest.hexdigest()
-
-    def latest_month(self) -> str:
-        return str(self.query("select max(month) from marts.mart_ict_exports_growth_monthly")[0][0])
-
-    def workbook_release(self) -> str | None:
-        rows = self.query(f"select distinct release_id from raw.release_figures where source_file = '{WORKBOOK.name}'")
-        return rows[0][0] if rows else None
+def workbook_release(state) -> str | None:
+    rows = state.rows(f"select distinct release_id from raw.release_figures where source_file = '{WORKBOOK.name}'")
+    return rows[0][0] if rows else None
 
 
 @pytest.fixture(scope="module")
 def with_workbook(built_with_workbook):
-    """The session's state with the workbook built: its output, its release and its fingerprint."""
-    state = State(built_with_workbook.state.root)
+    """The built warehouse with a release re-run from the UI and SBP's Jul-Aug FY27 workbook
+    dropped into the inbox, and one `itx build` process: its output, the workbook's release, and
+    what it publishes (the clean build a repaired one must equal)."""
+    state = built_with_workbook.state
     return SimpleNamespace(
-        state=state,
-        build=built_with_workbook.build,
-        release=state.workbook_release(),
-        fingerprint=state.fingerprint(),
+        state=state, build=built_with_workbook.build, release=workbook_release(state), published=state.published()
     )
 
 
@@ -102,63 +55,33 @@ def test_a_build_adds_the_months_to_the_marts_and_the_brief_and_reports_in_a_few
     assert "Aug 2026" in (state.reports / "latest.md").read_text()
     # dbt's table macro is made in the database whatever its name needs quoting
     as_of = "select count(*) from marts.growth_as_of(date '2024-01-01') where series_code = 'ict_total'"
-    assert state.query(as_of)[0][0]
+    assert state.rows(as_of)[0][0]
 
 
 def test_re_running_one_release_from_the_ui_validates_and_reloads_it(built_with_workbook):
     """What Materialize on one partition of raw/release_figures does: the release is validated
     and reloaded even though unchanged, its own partition shows the result, and the next build
     (under `make ui`, transform_after_ingest) publishes it."""
-    import dagster as dg
-
-    result = built_with_workbook.rerun
-    assert result.success
-    (evaluation,) = result.get_asset_check_evaluations()
-    assert evaluation.partition == RERUN and evaluation.passed
-    assert "expectations, all passed" in evaluation.description
-    (materialization,) = [
-        m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["raw", "release_figures"])
-    ]
-    assert materialization.partition == RERUN
-    assert materialization.materialization.metadata["status"].value == "loaded"
+    rerun = built_with_workbook.rerun
+    assert rerun["success"]
+    (evaluation,) = rerun["evaluations"]
+    assert evaluation["partition"] == RERUN and evaluation["passed"]
+    assert "expectations, all passed" in evaluation["description"]
+    (materialization,) = [m for m in rerun["materializations"] if m["asset"] == "raw/release_figures"]
+    assert (materialization["partition"], materialization["status"]) == (RERUN, "loaded")
     validations = built_with_workbook.validations
     assert validations.staged == validations.published + 1  # validated again, in the staging copy
-    state = State(built_with_workbook.state.root)
-    published = state.query(f"select count(*) from raw.validation_results where release_id = '{RERUN}'")[0][0]
+    state = built_with_workbook.state
+    published = state.rows(f"select count(*) from raw.validation_results where release_id = '{RERUN}'")[0][0]
     assert published == validations.staged
-
-
-def kill_9(proc: subprocess.Popen) -> None:
-    """kill -9 the build and what it started, at once (as a CI runner or `kill -9 -- -PGID` does).
-
-    Killed alone, `itx build` would leave its dbt running on the staging copy for seconds, and a
-    build started meanwhile fails on DuckDB's WAL ("the WAL was created for a newer version of this
-    database"): the next build re-creates the staging folder under the orphan, whose next WAL lands
-    beside the fresh copy. Reported; not what this test checks."""
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def wait_for(log: Path, marker: str, proc: subprocess.Popen, timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if marker in log.read_text(errors="replace"):
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"build ended before {marker!r}: {log.read_text()[-2000:]}")
-        time.sleep(0.2)
-    raise AssertionError(f"no {marker!r} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
 def quarantined(built_quarantined, with_workbook):
     """From a copy of `with_workbook`, with a notebook open on the warehouse all along: the
     workbook goes, a bad release and an unreadable file arrive, `itx build` runs, then runs again
-    with nothing new (tests/conftest.py: `quarantine`)."""
-    q = built_quarantined
-    return SimpleNamespace(
-        state=State(q.state.root), build=q.build, read=q.read, again=q.again, removed=with_workbook.release
-    )
+    with nothing new (states.quarantine)."""
+    return SimpleNamespace(**vars(built_quarantined), removed=with_workbook.release)
 
 
 def test_a_bad_file_is_quarantined_a_removed_one_leaves_everything_and_a_reader_never_blocks(quarantined):
@@ -171,12 +94,12 @@ def test_a_bad_file_is_quarantined_a_removed_one_leaves_everything_and_a_reader_
     assert "notes.csv: format" in tail and "Traceback" not in tail
     assert "row(s) 2" in done.stderr
     # raw, the marts, the quality mart and the brief agree: no workbook (July and August 2026), no October
-    releases = {r[0] for r in state.query("select distinct release_id from raw.release_figures")}
+    releases = {r[0] for r in state.rows("select distinct release_id from raw.release_figures")}
     assert quarantined.removed not in releases and "sbp-2026-11-18-sbp-october" not in releases
-    failed = state.query("select release_id from raw.validation_results where not success")
+    failed = state.rows("select release_id from raw.validation_results where not success")
     assert failed == [("sbp-2026-11-18-sbp-october",)]
     assert state.latest_month() == "2026-07-01"
-    quality = state.query(
+    quality = state.rows(
         "select releases_loaded, files_rejected, releases_rejected, rejected_files from marts.mart_data_quality"
     )[0]
     assert quality[:3] == (len(releases), 2, 1)
@@ -213,7 +136,7 @@ def test_the_incremental_intervals_equal_a_rebuild_from_scratch(quarantined, tmp
             "--target-path",
             str(tmp_path / "target"),
         ],
-        env={**state.env, "ITX_DBT_DATABASE": str(copy)},
+        env={**state.env(), "ITX_DBT_DATABASE": str(copy)},
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -232,11 +155,10 @@ def test_the_incremental_intervals_equal_a_rebuild_from_scratch(quarantined, tmp
         conn.close()
 
 
-def test_dagster_tells_the_truth_per_release(quarantined, monkeypatch):
+def test_dagster_tells_the_truth_per_release(quarantined):
     import dagster as dg
 
-    monkeypatch.setenv("DAGSTER_HOME", str(quarantined.state.dagster_home))
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(quarantined.state.dagster_home)) as instance:
         key = dg.AssetKey(["raw", "release_figures"])
         partitions = set(instance.get_dynamic_partitions("release"))
         assert quarantined.removed not in partitions  # its file was deleted
@@ -244,78 +166,44 @@ def test_dagster_tells_the_truth_per_release(quarantined, monkeypatch):
         materialized = instance.get_materialized_partitions(key)
         assert "sbp-2026-11-18-sbp-october" not in materialized
         assert "sbp-2023-08-18" in materialized
-        from dagster import AssetCheckKey
-
         history = instance.event_log_storage.get_asset_check_execution_history(
-            AssetCheckKey(key, "gx_raw_release_figures"), limit=500
+            dg.AssetCheckKey(key, "gx_raw_release_figures"), limit=500
         )
-        by_partition = {}
-        for record in reversed(history):
-            evaluation = record.event.dagster_event.event_specific_data
-            by_partition[evaluation.partition] = evaluation
-        assert by_partition["sbp-2026-11-18-sbp-october"].passed is False
-        assert by_partition["sbp-2023-08-18"].passed is True
-        assert all(e.partition for e in by_partition.values())  # every result on its own release
-        assert not any("0 of 0" in (e.description or "") for e in by_partition.values())
+    by_partition = {}
+    for record in reversed(history):
+        evaluation = record.event.dagster_event.event_specific_data
+        by_partition[evaluation.partition] = evaluation
+    assert by_partition["sbp-2026-11-18-sbp-october"].passed is False
+    assert by_partition["sbp-2023-08-18"].passed is True
+    assert all(e.partition for e in by_partition.values())  # every result on its own release
+    assert not any("0 of 0" in (e.description or "") for e in by_partition.values())
 
 
-def test_kill_9_or_sigterm_at_any_phase_blocks_nothing_and_the_next_build_repairs(built_copy, with_workbook, tmp_path):
-    state = State(built_copy.root)  # this process's settings name it too
-    before = state.fingerprint()
-    drop_workbook(state.inbox)
-
-    # kill -9 in the middle of the load
-    log = tmp_path / "ingest.log"
-    proc = state.start_build(log)
-    wait_for(log, 'STEP_START - Started execution of step "raw_releases"', proc)
-    time.sleep(3)
-    kill_9(proc)
-    assert state.fingerprint() == before  # the published warehouse is as it was
-    assert not (state.reports / "ict_exports_brief_2026-08.md").exists()
-
+def test_kill_9_or_sigterm_at_any_phase_blocks_nothing_and_the_next_build_repairs(killed_and_repaired, with_workbook):
+    """From the built warehouse with the workbook dropped in (states.kill_and_repair)."""
+    seen = killed_and_repaired
+    # kill -9 in the middle of the load: the published warehouse is as it was
+    assert seen.after_kill_in_load == seen.before
+    assert not seen.brief_after_kill_in_load
     # a second build while one runs: it waits, then says who holds the warehouse
-    log = tmp_path / "dbt.log"
-    proc = state.start_build(log)
-    deadline = time.monotonic() + 60
-    lock = state.root / f".{state.warehouse.name}.lock"
-    while time.monotonic() < deadline and f'"pid": {proc.pid}' not in (lock.read_text() if lock.exists() else ""):
-        time.sleep(0.2)
-    started = time.monotonic()
-    other = state.build(timeout=60)
-    waited = time.monotonic() - started
-    assert other.returncode == 3 and f"PID {proc.pid}" in other.stderr, other.stderr[-2000:]
-    assert waited < 30  # ~10 s of waiting plus the start of a Python process
-    print(f"second build refused after {waited:.1f} s")
-
-    # kill -9 in the middle of dbt
-    wait_for(log, "Running dbt command", proc)
-    time.sleep(5)
-    kill_9(proc)
-    assert state.fingerprint() == before
-
-    # SIGTERM in the middle of dbt: a clean stop, nothing published
-    log = tmp_path / "sigterm.log"
-    proc = state.start_build(log)
-    wait_for(log, "Running dbt command", proc)
-    time.sleep(3)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 130
-    assert "stopped" in log.read_text() and state.fingerprint() == before
-
+    refused = seen.refused
+    assert refused.returncode == 3 and f"PID {seen.holder_pid}" in refused.stderr, refused.stderr[-2000:]
+    assert seen.waited < 30  # ~10 s of waiting plus the start of a Python process
+    # kill -9 in the middle of dbt; SIGTERM in the middle of dbt: a clean stop; nothing published
+    assert seen.after_kill_in_dbt == seen.before
+    assert seen.sigterm_exit == 130 and "stopped" in seen.sigterm_log and seen.after_sigterm == seen.before
     # the next build finds the dead runs, takes the lock at once and repairs
-    done = state.build()
-    assert done.returncode == 0, done.stderr[-3000:]
+    repair = seen.repair
+    assert repair.returncode == 0, repair.stderr[-3000:]
     # the runs of the killed builds were marked failed by the next build that started
-    assert "marked failed" in log.read_text() + done.stdout
-    assert state.latest_month() == "2026-08-01"
-    repaired = state.fingerprint()
-
+    assert "marked failed" in seen.sigterm_log + repair.stdout
+    assert seen.state.latest_month() == "2026-08-01"
     # exactly a clean build's state: the same releases built without interruption (with_workbook)
-    assert repaired == with_workbook.fingerprint
+    assert seen.state.published() == with_workbook.published
 
     import dagster as dg
 
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(seen.state.dagster_home)) as instance:
         unfinished = instance.get_runs(
             filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
         )

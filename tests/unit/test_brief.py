@@ -423,8 +423,26 @@ def _figcaptions(html: str) -> list[str]:
     return [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S)]
 
 
-def test_a_breakdown_printed_by_pbs_says_pbs(tmp_path):
+@pytest.fixture(scope="module")
+def pbs_breakdown_written(tmp_path_factory):
+    """The brief of a warehouse whose breakdown PBS printed, written once, with the caption drawn
+    under each chart (wide and narrow): (brief, paths, [(title, layout, caption)])."""
+    drawn = []
+    finish = report._finish
+
+    def spy(plt, fig, caption, layout="wide"):
+        drawn.append((fig.axes[0].get_title(loc="left").replace("\n", " "), layout, caption))
+        return finish(plt, fig, caption, layout)
+
     brief = gather_brief(_warehouse(publisher=_pbs_breakdown))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(report, "_finish", spy)
+        paths = write_brief(brief, tmp_path_factory.mktemp("pbs-breakdown"))
+    return brief, paths, drawn
+
+
+def test_a_breakdown_printed_by_pbs_says_pbs(pbs_breakdown_written):
+    brief, paths, _ = pbs_breakdown_written
     assert brief.breakdown_month == BREAKDOWN and brief.breakdown_printed_by == "PBS"
     assert brief.breakdown_label == (
         "Breakdown for Mar 2026, the latest PBS printed (the ICT total as SBP printed it; the headline is for May 2026)"
@@ -432,7 +450,6 @@ def test_a_breakdown_printed_by_pbs_says_pbs(tmp_path):
     assert "SBP printed (" not in brief.breakdown_label
     # the shares are of PBS's lines and SBP's total; the 24 months are SBP's totals
     assert brief.chart_publishers == {"chart": ["SBP"], "chart_fytd": ["SBP"], "chart_breakdown": ["SBP", "PBS"]}
-    paths = write_brief(brief, tmp_path)
     html, md = paths["html"].read_text(), paths["markdown"].read_text()
     assert f'<p class="breakdown-label">{brief.breakdown_label}.</p>' in html
     assert f"\n{md_escape(brief.breakdown_label)}.\n" in md
@@ -472,18 +489,9 @@ def test_a_printed_cumulative_is_credited_to_its_publisher():
     assert brief.chart_publishers["chart_fytd"] == ["SBP", "PBS"]
 
 
-def test_each_chart_image_carries_its_own_caption(tmp_path, monkeypatch):
+def test_each_chart_image_carries_its_own_caption(pbs_breakdown_written):
     """The caption drawn under each chart (wide and narrow) is the one naming its publishers."""
-    drawn = []
-    finish = report._finish
-
-    def spy(plt, fig, caption, layout="wide"):
-        drawn.append((fig.axes[0].get_title(loc="left").replace("\n", " "), layout, caption))
-        return finish(plt, fig, caption, layout)
-
-    monkeypatch.setattr(report, "_finish", spy)
-    brief = gather_brief(_warehouse(publisher=_pbs_breakdown))
-    write_brief(brief, tmp_path)
+    brief, _, drawn = pbs_breakdown_written
     captions = chart_captions(brief)
     assert len(drawn) == 6 and {layout for _, layout, _ in drawn} == {"wide", "narrow"}
     for title, _, caption in drawn:

@@ -20,7 +20,10 @@ with Great Expectations). `make test-fast` runs the unit tests that are none of 
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
+import time
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,6 +39,7 @@ from states import (  # noqa: F401 (HEADER, RECORD, REPO, ...: imported from her
     Background,
     Built,
     ItxState,
+    build_docs,
     build_session,
     build_workbook,
     drop_workbook,
@@ -43,6 +47,7 @@ from states import (  # noqa: F401 (HEADER, RECORD, REPO, ...: imported from her
     marts_fingerprint,
     quarantine,
     query,
+    rebuild_intervals,
     run_dbt_unit_tests,
 )
 
@@ -90,8 +95,29 @@ JOBS = {  # name: (what it needs, how it is made)
         ("built_with_workbook",),
         lambda environ, built_with_workbook: quarantine(built_with_workbook, _root("quarantine"), environ),
     ),
+    "intervals_rebuilt": (
+        ("built_quarantined",),
+        lambda environ, built_quarantined: rebuild_intervals(built_quarantined, _root("intervals"), environ),
+    ),
     "killed_and_repaired": (("built",), lambda environ, built: kill_and_repair(built, _root("killed"), environ)),
     "dbt_unit_tests": (("built",), lambda environ, built: run_dbt_unit_tests(built, _root("dbt-unit"), environ)),
+    "docs_site": (("built",), lambda environ, built: build_docs(built, _root("docs"), environ)),
+}
+# Each job's lane (a worker thread, tests/states.py: Background): the chain most tests wait for,
+# in its order; the killed builds (the longest job); the short jobs. Each needs only `built` or
+# a job of the chain before it. The tests run in the order their states are ready in.
+LANES = {
+    "chain": ("built", "built_with_workbook", "built_quarantined", "intervals_rebuilt"),
+    "killed": ("killed_and_repaired",),
+    "short": ("docs_site", "dbt_unit_tests"),
+}
+BELOW_THE_CHAIN = 5  # the nice value of everything but the chain
+READY_ORDER = {
+    name: i
+    for i, name in enumerate(
+        ("built", "docs_site", "dbt_unit_tests", "built_with_workbook", "built_quarantined")
+        + ("intervals_rebuilt", "killed_and_repaired")
+    )
 }
 MADE: dict[str, object] = {}
 
@@ -125,10 +151,18 @@ def pytest_collection_finish(session):
     assert cli.main(["manifest"]) == 0
     if date.today() <= WORKBOOK_DATE.date():  # built_with_workbook skips
         NEEDED.discard("built_with_workbook")
-    # in the order of their needs (a job waits only for one started before it), the longest first
-    for name in ("built", "killed_and_repaired", "built_with_workbook", "dbt_unit_tests", "built_quarantined"):
-        if name in NEEDED and all(need in BACKGROUND.jobs for need in JOBS[name][0]):
-            BACKGROUND.start(name, _in_background, name)
+    # in the order of their needs (a job waits only for one of the chain started before it)
+    for lane, names in LANES.items():
+        for name in names:
+            if name in NEEDED and all(need in BACKGROUND.jobs for need in JOBS[name][0]):
+                BACKGROUND.start(name, _in_background, name, lane=lane)
+        if lane == "chain" and sys.platform == "linux":
+            # The chain's thread (made above) and the processes it starts keep the normal priority;
+            # this thread, the lanes made after it and everything they start get a lower one, so
+            # that the chain, the longest path of the run, has a core of its own while the rest
+            # share the other. (Linux keeps a nice value per thread; new threads and processes
+            # inherit their creator's.)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BELOW_THE_CHAIN)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -142,7 +176,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
         if path.name == "test_release_validation.py":  # the GX suite on real releases
             item.add_marker(pytest.mark.gx)
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    # first the tests that need no state, then by when the states they need are ready
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("e2e") is not None,
+            max((READY_ORDER.get(name, -1) for name in item.fixturenames), default=-1),
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -189,6 +229,18 @@ def killed_and_repaired(built) -> SimpleNamespace:
 
 
 @pytest.fixture(scope="session")
+def intervals_rebuilt(built_quarantined) -> SimpleNamespace:
+    """The selection intervals of `built_quarantined` computed afresh (states.rebuild_intervals)."""
+    return job("intervals_rebuilt")
+
+
+@pytest.fixture(scope="session")
+def docs_site(built) -> SimpleNamespace:
+    """`itx docs` run on the built state (states.build_docs)."""
+    return job("docs_site")
+
+
+@pytest.fixture(scope="session")
 def dbt_unit_tests(built) -> subprocess.CompletedProcess:
     """`dbt test --select test_type:unit`, once per session (states.run_dbt_unit_tests)."""
     return job("dbt_unit_tests")
@@ -230,8 +282,15 @@ def pytest_configure(config):
     cli.build = counted_build
 
 
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("e2e") is not None:
+        BACKGROUND.spans.setdefault("(e2e tests from)", (time.monotonic() - BACKGROUND.started,) * 2)
+
+
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line("itx: " + ", ".join(f"{what}: {n}" for what, n in COUNTS.items()))
+    if BACKGROUND.spans:
+        terminalreporter.write_line("itx: states made in the background: " + BACKGROUND.timeline())
 
 
 def pytest_sessionfinish(session, exitstatus):

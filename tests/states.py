@@ -376,22 +376,73 @@ def run_dbt_unit_tests(built: Built, root: Path, environ: dict) -> subprocess.Co
     )
 
 
+def build_docs(built: Built, root: Path, environ: dict) -> SimpleNamespace:
+    """`itx docs` in a process of its own on the built state, its site beside `root/reports`
+    (dbt's docs read a copy of the warehouse: its file must be left as it was)."""
+    before = built.warehouse.stat().st_mtime_ns
+    done = subprocess.run(
+        [str(BIN / "itx"), "docs"],
+        env={**built.env(environ), "ITX_REPORTS": str(root / "reports")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    return SimpleNamespace(
+        done=done, page=root / "docs" / "static_index.html", untouched=built.warehouse.stat().st_mtime_ns == before
+    )
+
+
+def rebuild_intervals(quarantined: SimpleNamespace, root: Path, environ: dict) -> SimpleNamespace:
+    """The selection intervals computed afresh (dbt run --full-refresh) on a copy of the
+    quarantined state's warehouse, which dbt kept up to date key by key through its builds."""
+    state = quarantined.state
+    copy = root / state.warehouse.name
+    shutil.copy(state.warehouse, copy)
+    project = REPO / "dbt_project"
+    done = subprocess.run(
+        [str(BIN / "dbt"), "run", "--full-refresh", "--select", "int_figures__selection_intervals"]
+        + ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(root / "target")],
+        env={**state.env(environ), "ITX_DBT_DATABASE": str(copy)},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    return SimpleNamespace(done=done, rebuilt=copy, kept=state.warehouse)
+
+
 # --- in the background -------------------------------------------------------------------------
 
 
 class Background:
-    """Jobs in two worker threads (the tests' own thread is the third stream, on two cores); a job
-    may wait for one started before it (never after: no two workers wait for each other)."""
+    """Jobs in worker threads, one per lane: the chain of states most tests wait for, the build
+    killed at every phase (the longest job), and the short jobs. The tests' own thread is one more
+    stream on the two cores. A job may wait only for a job of the chain started before it: no two
+    workers wait for each other."""
 
     def __init__(self):
         self.jobs: dict[str, Future] = {}
-        self.pool: ThreadPoolExecutor | None = None
+        self.lanes: dict[str, ThreadPoolExecutor] = {}
+        self.started = time.monotonic()
+        self.spans: dict[str, tuple[float, float]] = {}  # name: (start, end), seconds into the run
 
-    def start(self, name: str, job, *args) -> Future:
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="itx-state")
-        self.jobs[name] = self.pool.submit(job, *args)
+    def start(self, name: str, job, *args, lane: str) -> Future:
+        if lane not in self.lanes:
+            self.lanes[lane] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"itx-state-{lane}")
+        self.jobs[name] = self.lanes[lane].submit(self._timed, name, job, *args)
         return self.jobs[name]
+
+    def _timed(self, name: str, job, *args):
+        start = time.monotonic() - self.started
+        try:
+            return job(*args)
+        finally:
+            self.spans[name] = (start, time.monotonic() - self.started)
+
+    def timeline(self) -> str:
+        """When each job ran, in seconds into the run: where a slow run spent its time."""
+        return ", ".join(f"{name} {a:.0f}-{b:.0f} s" for name, (a, b) in sorted(self.spans.items(), key=lambda i: i[1]))
 
     def result(self, name: str):
         """The job's result (waiting for it), or None if it was not started."""
@@ -400,5 +451,5 @@ class Background:
 
     def close(self) -> None:
         """What was started and is not needed any more (a failed run): let it end."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        for lane in self.lanes.values():
+            lane.shutdown(wait=True, cancel_futures=True)

@@ -12,15 +12,11 @@ one, and the states they leave are made once per session, in the background (tes
 build_workbook, quarantine, kill_and_repair); the tests here check what they left."""
 
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
 import pytest
-from conftest import REPO, RERUN, WORKBOOK
+from conftest import RERUN, WORKBOOK
 
 pytestmark = pytest.mark.e2e
 
@@ -115,38 +111,16 @@ def test_a_build_with_nothing_new_does_nothing_and_still_says_what_is_quarantine
     assert again.returncode == 1 and "nothing new" in again.stdout and "sbp_october.csv" in again.stderr
 
 
-def test_the_incremental_intervals_equal_a_rebuild_from_scratch(quarantined, tmp_path):
-    """After the builds above (releases added, quarantined, removed), the selection intervals dbt
-    kept up to date key by key are exactly those a full refresh computes from the same raw."""
-    state = quarantined.state
-    copy = tmp_path / state.warehouse.name
-    shutil.copy(state.warehouse, copy)
-    project = REPO / "dbt_project"
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "run",
-            "--full-refresh",
-            "--select",
-            "int_figures__selection_intervals",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(tmp_path / "target"),
-        ],
-        env={**state.env(), "ITX_DBT_DATABASE": str(copy)},
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
+def test_the_incremental_intervals_equal_a_rebuild_from_scratch(intervals_rebuilt):
+    """After the builds of `quarantined` (releases added, quarantined, removed), the selection
+    intervals dbt kept up to date key by key are exactly those a full refresh computes from the
+    same raw (states.rebuild_intervals)."""
+    done = intervals_rebuilt.done
     assert done.returncode == 0, done.stdout[-3000:]
-    conn = duckdb.connect(str(copy), read_only=True)
+    conn = duckdb.connect(str(intervals_rebuilt.rebuilt), read_only=True)
     try:
-        conn.execute(f"attach '{state.warehouse}' as kept (read_only)")
-        rebuilt = f'"{copy.stem}".intermediate.int_figures__selection_intervals'
+        conn.execute(f"attach '{intervals_rebuilt.kept}' as kept (read_only)")
+        rebuilt = f'"{intervals_rebuilt.rebuilt.stem}".intermediate.int_figures__selection_intervals'
         kept = "kept.intermediate.int_figures__selection_intervals"
         assert conn.execute(f"select count(*) from {kept}").fetchone()[0] > 0
         for a, b in ((rebuilt, kept), (kept, rebuilt)):

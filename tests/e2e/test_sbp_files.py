@@ -17,6 +17,7 @@ from conftest import REPO
 from e2e_helpers import ingest, query
 
 from orchestration.lib.fetch import fetch_releases
+from orchestration.lib.gx_validation import COVERAGE_SUITE, RELEASE_SUITE
 from orchestration.lib.record import read_release_file
 from orchestration.settings import FetchTarget
 
@@ -30,6 +31,13 @@ GOOD_FILES = {
     "sbp/bpm6_july_2020.xls": "bpm6_summary",
     "sbp/bpm6_july_2026.xls": "bpm6_summary",
 }
+WITH_A_HEADER_OF_PERIODS = (
+    "easydata/trdser_fy26.csv",
+    "easydata/trdser_ict_total.json",
+    "sbp/ebops_jul-may_fy26.xls",
+    "sbp/ebops_jul-mar_fy26.xlsx",
+    "sbp/bpm6_july_2026.xls",
+)
 BAD_FILES = {
     "sbp/ebops_truncated.xls": "workbook",
     "sbp/not_ebops.xlsx": "sheet",
@@ -66,11 +74,16 @@ def test_every_supported_format_becomes_a_validated_release(built_copy):
     assert {r.release_id: (r.source_file, r.figures) for r in loaded.itertuples()} == releases
     assert {r.source_file: r.source_format for r in loaded.itertuples()} == formats
     validations = query(
-        "select release_id, success from raw.validation_results where release_id in (select unnest(?))",
+        "select release_id, success, suite_name from raw.validation_results where release_id in (select unnest(?))",
         [list(releases)],
         warehouse=staged,
     )
     assert len(validations) == len(releases) and validations.success.all()
+    # files with a header of periods are checked against it too (the coverage suite)
+    by_file = {releases[r.release_id][0]: r.suite_name for r in validations.itertuples()}
+    assert {name for name, suites in by_file.items() if suites == f"{RELEASE_SUITE}+{COVERAGE_SUITE}"} >= {
+        Path(name).name for name in WITH_A_HEADER_OF_PERIODS
+    }
     # each release's own partition: its Great Expectations check passed, and it was materialized
     assert {e.partition: e.passed for e in result.get_asset_check_evaluations()} == dict.fromkeys(releases, True)
     materialized = {

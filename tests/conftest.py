@@ -49,6 +49,7 @@ from states import (  # noqa: F401 (HEADER, RECORD, REPO, ...: imported from her
     query,
     rebuild_intervals,
     run_dbt_unit_tests,
+    write_manifest,
 )
 
 STATE = Path(tempfile.mkdtemp(prefix="itx-tests-"))
@@ -89,7 +90,8 @@ def _root(name: str) -> Path:
 
 
 JOBS = {  # name: (what it needs, how it is made)
-    "built": ((), lambda environ: build_session(SESSION, environ)),
+    "dbt_manifest": ((), lambda environ: write_manifest(SESSION, environ)),
+    "built": (("dbt_manifest",), lambda environ, _: build_session(SESSION, environ)),
     "built_with_workbook": (("built",), lambda environ, built: build_workbook(built, _root("workbook"), environ)),
     "built_quarantined": (
         ("built_with_workbook",),
@@ -107,7 +109,7 @@ JOBS = {  # name: (what it needs, how it is made)
 # in its order; the killed builds (the longest job); the short jobs. Each needs only `built` or
 # a job of the chain before it. The tests run in the order their states are ready in.
 LANES = {
-    "chain": ("built", "built_with_workbook", "built_quarantined", "intervals_rebuilt"),
+    "chain": ("dbt_manifest", "built", "built_with_workbook", "built_quarantined", "intervals_rebuilt"),
     "killed": ("killed_and_repaired",),
     "short": ("docs_site", "dbt_unit_tests"),
 }
@@ -115,7 +117,7 @@ BELOW_THE_CHAIN = 5  # the nice value of everything but the chain
 READY_ORDER = {
     name: i
     for i, name in enumerate(
-        ("built", "docs_site", "dbt_unit_tests", "built_with_workbook", "built_quarantined")
+        ("dbt_manifest", "built", "docs_site", "dbt_unit_tests", "built_with_workbook", "built_quarantined")
         + ("intervals_rebuilt", "killed_and_repaired")
     )
 }
@@ -140,15 +142,13 @@ def _in_background(name: str):
 
 def pytest_collection_finish(session):
     for item in session.items:
-        NEEDED.update(item.fixturenames)
-    if "built" not in NEEDED or session.config.option.collectonly:
+        NEEDED.update(name for name in item.fixturenames if name in JOBS)
+    for name in reversed(list(JOBS)):  # and what they need (JOBS lists a job after its needs)
+        if name in NEEDED:
+            NEEDED.update(JOBS[name][0])
+    if not NEEDED or session.config.option.collectonly:
         return
     ENVIRON.update(os.environ)
-    # dbt's manifest first, here (dbt parse, when the project changed): the builds below, and the
-    # tests that load the Dagster definitions, read it at the same time
-    from orchestration import cli
-
-    assert cli.main(["manifest"]) == 0
     if date.today() <= WORKBOOK_DATE.date():  # built_with_workbook skips
         NEEDED.discard("built_with_workbook")
     # in the order of their needs (a job waits only for one of the chain started before it)
@@ -186,7 +186,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def built() -> Built:
+def dbt_manifest() -> subprocess.CompletedProcess:
+    """dbt's manifest, which the Dagster definitions load: written once, first (`itx manifest`
+    runs dbt parse when the project changed), so that no two processes parse at once."""
+    return job("dbt_manifest")
+
+
+@pytest.fixture(scope="session")
+def built(dbt_manifest) -> Built:
     """The warehouse built once, through Dagster, from the bundled releases. Read it only: a test
     that writes requests `built_copy`. At the end of the session its marts must be as built."""
     state = job("built")

@@ -168,6 +168,14 @@ class Built(ItxState):
 # --- the session's states ----------------------------------------------------------------------
 
 
+def write_manifest(state: ItxState, environ: dict) -> subprocess.CompletedProcess:
+    """`itx manifest`: dbt's manifest for the state's warehouse (dbt parse, when the project or
+    the warehouse's file name changed)."""
+    done = state.itx("manifest", environ=environ)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
 def build_session(state: ItxState, environ: dict) -> Built:
     """The bundled releases, built by `itx build` into an empty state."""
     done = state.itx("build", environ=environ)

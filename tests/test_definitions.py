@@ -15,7 +15,6 @@ import dagster as dg
 import pytest
 from conftest import REPO
 
-from orchestration import cli
 from orchestration.defs.resources import FetchResource, FetchTargetConfig, ReleaseFilesResource
 
 # the definitions need dbt's manifest (`itx manifest` runs dbt parse when the project changed),
@@ -24,8 +23,7 @@ pytestmark = pytest.mark.dagster
 
 
 @pytest.fixture(scope="module")
-def defs():
-    assert cli.main(["manifest"]) == 0
+def defs(dbt_manifest):
     from orchestration.definitions import build_defs
 
     return build_defs()
@@ -289,7 +287,7 @@ print(json.dumps({"modules": names, "changed": changed, "dbt_projects": made}))
 """
 
 
-def test_importing_the_definitions_resolves_and_writes_nothing():
+def test_importing_the_definitions_resolves_and_writes_nothing(dbt_manifest):
     """orchestration.defs.resources and every module of the code location import without writing
     an environment variable, making a DbtProject or touching dbt's manifest (in a clean environment,
     under `dagster dev`, where a DbtProject made at import would parse the project)."""

@@ -81,12 +81,16 @@ class ItxState:
 
     @property
     def staging(self) -> Path:
-        """The private copy a build writes (orchestration/lib/publication.py) before publishing it."""
-        return self.root / f".{self.warehouse.name}.build" / self.warehouse.name
+        """The private copy a build writes before publishing it."""
+        from orchestration.lib.publication import WarehousePaths
+
+        return WarehousePaths(self.warehouse).staging
 
     @property
     def lock(self) -> Path:
-        return self.root / f".{self.warehouse.name}.lock"
+        from orchestration.lib.publication import WarehousePaths
+
+        return WarehousePaths(self.warehouse).lock_file
 
     @property
     def variables(self) -> dict[str, str]:
@@ -116,10 +120,15 @@ class ItxState:
             monkeypatch.setenv(name, value)
         return self
 
-    def itx(self, *args, environ: dict | None = None, timeout=600) -> subprocess.CompletedProcess:
-        """`itx <args>` in a process of its own, on this state."""
+    def itx(self, *args, environ: dict | None = None, timeout=600, **variables: str) -> subprocess.CompletedProcess:
+        """`itx <args>` in a process of its own, on this state (with `variables` set on top)."""
         return subprocess.run(
-            [str(BIN / "itx"), *args], env=self.env(environ), capture_output=True, text=True, timeout=timeout, cwd=REPO
+            [str(BIN / "itx"), *args],
+            env={**self.env(environ), **variables},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
         )
 
     def start_build(self, log: Path, environ: dict | None = None) -> subprocess.Popen:
@@ -372,11 +381,17 @@ def run_dbt_unit_tests(built: Built, root: Path, environ: dict) -> subprocess.Co
     of the built warehouse (they need the models' parents to exist), with a target folder of
     their own (dbt_project/target is the builds')."""
     copy = built.copy_to(root / "itx state-ü")
+    return run_dbt(["test", "--select", "test_type:unit"], env=copy.env(environ), target=root / "target")
+
+
+def run_dbt(args: list[str], *, env: dict, target: Path) -> subprocess.CompletedProcess:
+    """`dbt <args>` on the repository's project, with a target folder of its own
+    (dbt_project/target is the builds')."""
     project = REPO / "dbt_project"
     return subprocess.run(
-        [str(BIN / "dbt"), "test", "--select", "test_type:unit", "--project-dir", str(project)]
-        + ["--profiles-dir", str(project), "--target-path", str(root / "target")],
-        env=copy.env(environ),
+        [str(BIN / "dbt"), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
+        + ["--target-path", str(target)],
+        env=env,
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -388,14 +403,7 @@ def build_docs(built: Built, root: Path, environ: dict) -> SimpleNamespace:
     """`itx docs` in a process of its own on the built state, its site beside `root/reports`
     (dbt's docs read a copy of the warehouse: its file must be left as it was)."""
     before = built.warehouse.stat().st_mtime_ns
-    done = subprocess.run(
-        [str(BIN / "itx"), "docs"],
-        env={**built.env(environ), "ITX_REPORTS": str(root / "reports")},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-    )
+    done = built.itx("docs", environ=environ, ITX_REPORTS=str(root / "reports"))
     return SimpleNamespace(
         done=done, page=root / "docs" / "static_index.html", untouched=built.warehouse.stat().st_mtime_ns == before
     )
@@ -407,15 +415,10 @@ def rebuild_intervals(quarantined: SimpleNamespace, root: Path, environ: dict) -
     state = quarantined.state
     copy = root / state.warehouse.name
     shutil.copy(state.warehouse, copy)
-    project = REPO / "dbt_project"
-    done = subprocess.run(
-        [str(BIN / "dbt"), "run", "--full-refresh", "--select", "int_figures__selection_intervals"]
-        + ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(root / "target")],
+    done = run_dbt(
+        ["run", "--full-refresh", "--select", "int_figures__selection_intervals"],
         env={**state.env(environ), "ITX_DBT_DATABASE": str(copy)},
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
+        target=root / "target",
     )
     return SimpleNamespace(done=done, rebuilt=copy, kept=state.warehouse)
 

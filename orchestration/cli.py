@@ -33,7 +33,7 @@ def _parse_dbt_project(settings) -> None:
     with (the staging copy), so that dbt's own partial parsing applies at build time; a build in
     another folder reuses the manifest and dbt build re-parses in its own process.
     """
-    from orchestration.defs.resources import DBT_DATABASE_ENV
+    from orchestration.defs.resources import StagingProfilePreparer, dbt_project
     from orchestration.lib.publication import WarehousePaths
 
     project = settings.dbt_project_dir
@@ -54,12 +54,7 @@ def _parse_dbt_project(settings) -> None:
     manifest = project / "target" / "manifest.json"
     if manifest.exists() and stamp.exists() and stamp.read_text() == expected:
         return
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)],
-        check=True,
-        env={**os.environ, DBT_DATABASE_ENV: staging},
-    )
+    StagingProfilePreparer(settings.warehouse).prepare(dbt_project(project, settings.warehouse))
     stamp.write_text(expected)
 
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import get_settings, project_fingerprint
+from orchestration.settings import DBT_DATABASE_ENV, get_settings, project_fingerprint
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
@@ -651,7 +651,7 @@ def docs() -> int:
                 "--target-path",
                 str(out),
             ],
-            env={**os.environ, "ITX_DBT_DATABASE": str(copy), "DO_NOT_TRACK": "1"},
+            env={**os.environ, DBT_DATABASE_ENV: str(copy), "DO_NOT_TRACK": "1"},
             capture_output=True,
             text=True,
         )

@@ -24,6 +24,9 @@ DBT_PROJECT_YML = DBT_PROJECT_DIR / "dbt_project.yml"
 DEFAULT_MAX_FILE_MB = 20
 
 EASYDATA_API_KEY_VARIABLE = "ITX_EASYDATA_API_KEY"
+# The environment variable dbt's profile reads for the file it builds (dbt_project/profiles.yml):
+# the staging copy while Dagster builds, a copy for `itx docs`; else ITX_WAREHOUSE, the published file.
+DBT_DATABASE_ENV = "ITX_DBT_DATABASE"
 
 # (target name, URL variable, default URL, needs the EasyData API key).
 # The default SBP URLs are where SBP's economic-data pages link these files today; SBP has moved

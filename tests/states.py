@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from orchestration.settings import DBT_DATABASE_ENV
+
 REPO = Path(__file__).resolve().parent.parent
 RECORD = REPO / "data" / "releases" / "published_figures.csv"
 HEADER = "period,series_code,value_usd_thousand,basis,publisher,published_on,source_url,note,published_on_source\n"
@@ -417,7 +419,7 @@ def rebuild_intervals(quarantined: SimpleNamespace, root: Path, environ: dict) -
     shutil.copy(state.warehouse, copy)
     done = run_dbt(
         ["run", "--full-refresh", "--select", "int_figures__selection_intervals"],
-        env={**state.env(environ), "ITX_DBT_DATABASE": str(copy)},
+        env={**state.env(environ), DBT_DATABASE_ENV: str(copy)},
         target=root / "target",
     )
     return SimpleNamespace(done=done, rebuilt=copy, kept=state.warehouse)

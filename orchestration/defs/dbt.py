@@ -16,9 +16,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.defs.resources import DBT_DATABASE_ENV, ReleaseFilesResource, WarehouseResource
+from orchestration.defs.resources import ReleaseFilesResource, WarehouseResource
 from orchestration.lib import progress
-from orchestration.settings import get_settings
+from orchestration.settings import DBT_DATABASE_ENV, get_settings
 
 
 class ItxDbtTranslator(DagsterDbtTranslator):

@@ -20,11 +20,7 @@ from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 from dagster_duckdb import DuckDBResource
 
 from orchestration.lib.publication import WarehousePaths, prepare_staging, writer_lock
-from orchestration.settings import EASYDATA_API_KEY_VARIABLE, Settings
-
-# The environment variable dbt's profile reads for the file it builds (dbt_project/profiles.yml):
-# the staging copy while Dagster builds, the published file for anyone running dbt by hand.
-DBT_DATABASE_ENV = "ITX_DBT_DATABASE"
+from orchestration.settings import DBT_DATABASE_ENV, EASYDATA_API_KEY_VARIABLE, Settings
 
 
 def _dbt_executable() -> str:

@@ -2,7 +2,7 @@ import os
 import re
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, get_settings
+from orchestration.settings import DBT_DATABASE_ENV, REPO_ROOT, get_settings
 
 
 def test_relative_settings_are_resolved_against_the_repository(monkeypatch):
@@ -16,9 +16,9 @@ def test_dbt_and_dagster_open_the_same_warehouse_file(monkeypatch):
     settings.export_environment()
     # dbt's profile reads exactly this variable ...
     profile = (REPO_ROOT / "dbt_project" / "profiles.yml").read_text()
-    # the staging copy while Dagster builds (ITX_DBT_DATABASE), else the published warehouse
+    # the staging copy while Dagster builds (DBT_DATABASE_ENV), else the published warehouse
     assert re.search(
-        r"path:\s*\"\{\{\s*env_var\('ITX_DBT_DATABASE', env_var\('ITX_WAREHOUSE', ''\)\)\s*\}\}\"", profile
+        rf"path:\s*\"\{{\{{\s*env_var\('{DBT_DATABASE_ENV}', env_var\('ITX_WAREHOUSE', ''\)\)\s*\}}\}}\"", profile
     )
     # ... which now holds the absolute path that the Dagster resource opens.
     assert os.environ["ITX_WAREHOUSE"] == str(settings.warehouse)
